@@ -1,0 +1,263 @@
+/**
+ * `POST /containers/create` body (Docker's Config + HostConfig + NetworkingConfig) → `ContainerSpec`.
+ * Every field brig reads is type-checked; a field that asks for a feature brig does not have yet is
+ * refused with ERR_NOT_IMPLEMENTED naming it, never silently ignored.
+ */
+import { EngineError } from '../../errors.js';
+import type { ContainerSpec, RestartPolicyName, SecuritySpec } from '../../model/container.js';
+import {
+  isUnset, object, optBool, optInt, optIntOrNull, optKeySet, optObject, optString, optStringArray,
+  optStringMap, optStrSlice, type Json,
+} from './validate.js';
+
+/** HostConfig fields brig does not implement yet, with what to say when one is set. */
+const UNSUPPORTED_HOST_FIELDS: [string, string][] = [
+  ['Binds', 'bind mounts and volumes (-v)'],
+  ['Mounts', 'mounts (--mount)'],
+  ['VolumesFrom', '--volumes-from'],
+  ['Tmpfs', '--tmpfs'],
+  ['PortBindings', 'published ports (-p)'],
+  ['PublishAllPorts', 'publishing all ports (-P)'],
+  ['Links', '--link'],
+  ['Dns', '--dns'],
+  ['DnsOptions', '--dns-option'],
+  ['DnsSearch', '--dns-search'],
+  ['ExtraHosts', '--add-host'],
+  ['Devices', '--device'],
+  ['DeviceCgroupRules', '--device-cgroup-rule'],
+  ['DeviceRequests', '--gpus'],
+  ['Sysctls', '--sysctl'],
+  ['Ulimits', '--ulimit'],
+  ['GroupAdd', '--group-add'],
+  ['Init', '--init'],
+  ['VolumeDriver', '--volume-driver'],
+  ['StorageOpt', '--storage-opt'],
+  ['CpusetCpus', '--cpuset-cpus'],
+  ['CpusetMems', '--cpuset-mems'],
+  ['BlkioWeight', '--blkio-weight'],
+  ['BlkioWeightDevice', '--blkio-weight-device'],
+  ['BlkioDeviceReadBps', '--device-read-bps'],
+  ['BlkioDeviceWriteBps', '--device-write-bps'],
+  ['BlkioDeviceReadIOps', '--device-read-iops'],
+  ['BlkioDeviceWriteIOps', '--device-write-iops'],
+  ['MemoryReservation', '--memory-reservation'],
+  ['KernelMemory', '--kernel-memory'],
+  ['OomKillDisable', '--oom-kill-disable'],
+  ['OomScoreAdj', '--oom-score-adj'],
+  ['CgroupParent', '--cgroup-parent'],
+  ['MaskedPaths', 'custom masked paths'],
+  ['ReadonlyPaths', 'custom read-only paths'],
+];
+
+export interface CreateRequest {
+  spec: ContainerSpec;
+  warnings: string[];
+}
+
+/** Parses and validates a create body. `name` comes from the query and is validated elsewhere. */
+export function fromDockerCreate(body: unknown): CreateRequest {
+  const cfg = object(body ?? {}, 'body');
+  const host = optObject(cfg, 'HostConfig', 'HostConfig') ?? {};
+  const warnings: string[] = [];
+
+  const image = optString(cfg, 'Image', 'Image');
+  if (image === '') throw new EngineError('ERR_INVALID_ARGUMENT', 'Config.Image is required (no image specified)');
+
+  for (const [field, what] of UNSUPPORTED_HOST_FIELDS) {
+    if (!isUnset(host[field])) {
+      throw new EngineError('ERR_NOT_IMPLEMENTED', `${what} (HostConfig.${field}) is not supported by brig yet`);
+    }
+  }
+  if (cfg['Healthcheck'] !== undefined && cfg['Healthcheck'] !== null) {
+    const test = optStringArray(object(cfg['Healthcheck'], 'Healthcheck'), 'Test', 'Healthcheck.Test');
+    if (test && test.length > 0 && test[0] !== 'NONE') {
+      throw new EngineError('ERR_NOT_IMPLEMENTED', 'Healthcheck: health checks are not supported by brig yet');
+    }
+  }
+  const volumes = optKeySet(cfg, 'Volumes', 'Volumes');
+  if (volumes.length > 0) throw new EngineError('ERR_NOT_IMPLEMENTED', 'Volumes: anonymous volumes are not supported by brig yet');
+
+  for (const [field, allowed] of [['PidMode', ['']], ['IpcMode', ['', 'private', 'shareable']], ['UTSMode', ['']],
+    ['UsernsMode', ['']], ['CgroupnsMode', ['', 'private']], ['Isolation', ['', 'default']], ['Runtime', ['', 'runc']]] as const) {
+    const v = optString(host, field, `HostConfig.${field}`);
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new EngineError('ERR_NOT_IMPLEMENTED', `HostConfig.${field}=${v} is not supported by brig yet`);
+    }
+  }
+
+  const networkMode = optString(host, 'NetworkMode', 'HostConfig.NetworkMode', 'default');
+  if (!['', 'default', 'none', 'bridge'].includes(networkMode)) {
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `network mode "${networkMode}" is not supported by brig yet (only none)`);
+  }
+  if (networkMode === 'bridge') {
+    warnings.push('bridge networking is not available in brig yet: the container gets its own network namespace with loopback only');
+  }
+  const netCfg = optObject(cfg, 'NetworkingConfig', 'NetworkingConfig');
+  const endpoints = netCfg ? optObject(netCfg, 'EndpointsConfig', 'NetworkingConfig.EndpointsConfig') ?? {} : {};
+  for (const key of Object.keys(endpoints)) {
+    if (!['default', 'bridge', 'none'].includes(key)) throw new EngineError('ERR_NOT_FOUND', `network ${key} not found`);
+  }
+
+  const restart = optObject(host, 'RestartPolicy', 'HostConfig.RestartPolicy') ?? {};
+  const restartName = optString(restart, 'Name', 'HostConfig.RestartPolicy.Name', 'no') || 'no';
+  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(restartName)) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `invalid restart policy '${restartName}'`);
+  }
+  if (restartName !== 'no') {
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `restart policy "${restartName}" is not supported by brig yet`);
+  }
+  const autoRemove = optBool(host, 'AutoRemove', 'HostConfig.AutoRemove');
+
+  const log = optObject(host, 'LogConfig', 'HostConfig.LogConfig') ?? {};
+  const logType = optString(log, 'Type', 'HostConfig.LogConfig.Type');
+  if (!['', 'k8s-file', 'json-file'].includes(logType)) {
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `log driver "${logType}" is not supported by brig yet`);
+  }
+  const logConfig = optStringMap(log, 'Config', 'HostConfig.LogConfig.Config');
+  if (Object.keys(logConfig).length > 0) {
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `log options (${Object.keys(logConfig).join(', ')}) are not supported by brig yet`);
+  }
+
+  const consoleSize = optIntArray2(host, 'ConsoleSize', 'HostConfig.ConsoleSize');
+  const shmSize = optInt(host, 'ShmSize', 'HostConfig.ShmSize');
+  if (shmSize !== 0) throw new EngineError('ERR_NOT_IMPLEMENTED', 'HostConfig.ShmSize: --shm-size is not supported by brig yet');
+
+  const memory = optInt(host, 'Memory', 'HostConfig.Memory');
+  if (memory !== 0 && memory < 6 * 1024 * 1024) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'Minimum memory limit allowed is 6MB');
+  }
+  const memorySwap = optInt(host, 'MemorySwap', 'HostConfig.MemorySwap');
+  const swappiness = optIntOrNull(host, 'MemorySwappiness', 'HostConfig.MemorySwappiness');
+  if (swappiness !== null && swappiness !== -1) {
+    throw new EngineError('ERR_NOT_IMPLEMENTED', 'HostConfig.MemorySwappiness: --memory-swappiness is not supported by brig yet');
+  }
+  const nanoCpus = optInt(host, 'NanoCpus', 'HostConfig.NanoCpus');
+  const cpuQuota = optInt(host, 'CpuQuota', 'HostConfig.CpuQuota');
+  if (nanoCpus !== 0 && cpuQuota !== 0) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  }
+  const pidsLimit = optIntOrNull(host, 'PidsLimit', 'HostConfig.PidsLimit');
+
+  const stopTimeout = optIntOrNull(cfg, 'StopTimeout', 'StopTimeout');
+  const stopSignal = optString(cfg, 'StopSignal', 'StopSignal');
+
+  const tty = optBool(cfg, 'Tty', 'Tty');
+  const spec: ContainerSpec = {
+    image,
+    cmd: emptyToNull(optStrSlice(cfg, 'Cmd', 'Cmd')),
+    entrypoint: optStrSlice(cfg, 'Entrypoint', 'Entrypoint'),
+    env: validateEnv(optStringArray(cfg, 'Env', 'Env') ?? []),
+    workingDir: validateWorkdir(optString(cfg, 'WorkingDir', 'WorkingDir')),
+    user: optString(cfg, 'User', 'User'),
+    hostname: validateHostname(optString(cfg, 'Hostname', 'Hostname')),
+    domainname: optString(cfg, 'Domainname', 'Domainname'),
+    tty,
+    openStdin: optBool(cfg, 'OpenStdin', 'OpenStdin'),
+    stdinOnce: optBool(cfg, 'StdinOnce', 'StdinOnce'),
+    attachStdin: optBool(cfg, 'AttachStdin', 'AttachStdin'),
+    attachStdout: optBool(cfg, 'AttachStdout', 'AttachStdout'),
+    attachStderr: optBool(cfg, 'AttachStderr', 'AttachStderr'),
+    labels: optStringMap(cfg, 'Labels', 'Labels'),
+    stopSignal: stopSignal === '' ? null : stopSignal,
+    stopTimeout,
+    exposedPorts: optKeySet(cfg, 'ExposedPorts', 'ExposedPorts'),
+    autoRemove,
+    restartPolicy: { name: restartName as RestartPolicyName, maximumRetryCount: optInt(restart, 'MaximumRetryCount', 'HostConfig.RestartPolicy.MaximumRetryCount') },
+    network: { mode: 'none' },
+    security: parseSecurity(host),
+    resources: {
+      pidsLimit,
+      memory,
+      memorySwap,
+      cpuShares: optInt(host, 'CpuShares', 'HostConfig.CpuShares'),
+      nanoCpus,
+      cpuQuota,
+      cpuPeriod: optInt(host, 'CpuPeriod', 'HostConfig.CpuPeriod'),
+    },
+    consoleSize,
+    logConfig: { type: 'k8s-file', config: {} },
+  };
+  // The entrypoint `[""]` (docker run --entrypoint "") means "no entrypoint".
+  if (spec.entrypoint && spec.entrypoint.length === 1 && spec.entrypoint[0] === '') spec.entrypoint = [];
+  return { spec, warnings };
+}
+
+function emptyToNull(v: string[] | null): string[] | null {
+  return v && v.length > 0 ? v : null;
+}
+
+function optIntArray2(o: Json, key: string, field: string): [number, number] {
+  const v = o[key];
+  if (v === undefined || v === null) return [0, 0];
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 65535)) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `invalid value for ${field}: expected [height, width]`);
+  }
+  return [v[0] as number, v[1] as number];
+}
+
+function validateEnv(env: string[]): string[] {
+  for (const e of env) {
+    if (e.startsWith('=') || e === '') throw new EngineError('ERR_INVALID_ARGUMENT', `invalid environment variable: ${e}`);
+    if (e.includes('\0')) throw new EngineError('ERR_INVALID_ARGUMENT', 'invalid environment variable: contains a NUL byte');
+  }
+  return env;
+}
+
+function validateWorkdir(dir: string): string {
+  if (dir !== '' && !dir.startsWith('/')) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `the working directory '${dir}' is invalid, it needs to be an absolute path`);
+  }
+  return dir;
+}
+
+function validateHostname(h: string): string {
+  if (h !== '' && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(h)) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `invalid hostname: ${h}`);
+  }
+  return h;
+}
+
+/** `--privileged`, `--cap-add/--cap-drop`, `--read-only` and `--security-opt` → SecuritySpec. */
+export function parseSecurity(host: Json): SecuritySpec {
+  const sec: SecuritySpec = {
+    privileged: optBool(host, 'Privileged', 'HostConfig.Privileged'),
+    capAdd: optStrSlice(host, 'CapAdd', 'HostConfig.CapAdd') ?? [],
+    capDrop: optStrSlice(host, 'CapDrop', 'HostConfig.CapDrop') ?? [],
+    noNewPrivileges: true,
+    seccomp: { kind: 'default' },
+    readonlyRootfs: optBool(host, 'ReadonlyRootfs', 'HostConfig.ReadonlyRootfs'),
+  };
+  for (const opt of optStringArray(host, 'SecurityOpt', 'HostConfig.SecurityOpt') ?? []) {
+    const m = /^([a-z-]+)(?:[=:](.*))?$/s.exec(opt);
+    const key = m?.[1];
+    const value = m?.[2];
+    if (key === 'no-new-privileges') {
+      if (value === undefined || value === 'true') sec.noNewPrivileges = true;
+      else if (value === 'false') sec.noNewPrivileges = false;
+      else throw new EngineError('ERR_INVALID_ARGUMENT', `invalid --security-opt: ${opt}: no-new-privileges takes true or false`);
+    } else if (key === 'seccomp' && value !== undefined) {
+      if (value === 'unconfined') sec.seccomp = { kind: 'unconfined' };
+      else if (value === 'builtin' || value === '') sec.seccomp = { kind: 'default' };
+      else {
+        let profile: unknown;
+        try {
+          profile = JSON.parse(value);
+        } catch {
+          throw new EngineError('ERR_INVALID_ARGUMENT', 'invalid --security-opt seccomp: the profile is not valid JSON');
+        }
+        sec.seccomp = { kind: 'custom', profile };
+      }
+    } else if (key === 'apparmor') {
+      if (value !== 'unconfined') {
+        throw new EngineError('ERR_INVALID_ARGUMENT', `invalid --security-opt ${opt}: AppArmor is not enabled on this host`);
+      }
+    } else if (key === 'label') {
+      if (value !== 'disable') {
+        throw new EngineError('ERR_INVALID_ARGUMENT', `invalid --security-opt ${opt}: SELinux is not enabled on this host`);
+      }
+    } else {
+      throw new EngineError('ERR_INVALID_ARGUMENT', `invalid --security-opt: ${opt.length > 80 ? `${opt.slice(0, 80)}…` : opt}`);
+    }
+  }
+  return sec;
+}

@@ -1,0 +1,59 @@
+/** Small response writers shared by the routes. */
+import type { ServerResponse } from 'node:http';
+import { EngineError } from '../errors.js';
+import type { RouteContext } from './router.js';
+
+export function resOf(ctx: RouteContext): ServerResponse {
+  if (!ctx.res) throw new EngineError('ERR_INVALID_ARGUMENT', 'this endpoint does not support HTTP upgrade');
+  return ctx.res;
+}
+
+export function sendJson(ctx: RouteContext, status: number, value: unknown): void {
+  const res = resOf(ctx);
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(ctx.req.method === 'HEAD' ? undefined : body);
+}
+
+export function sendEmpty(ctx: RouteContext, status: number): void {
+  const res = resOf(ctx);
+  res.writeHead(status, status === 204 || status === 304 ? {} : { 'Content-Length': 0 });
+  res.end();
+}
+
+/** Query booleans as Docker clients send them: `1`, `true`, `True`, `0`, `false`, `False`. */
+export function queryBool(q: URLSearchParams, key: string, dflt = false): boolean {
+  const v = q.get(key);
+  if (v === null || v === '') return dflt;
+  const l = v.toLowerCase();
+  if (l === '1' || l === 'true') return true;
+  if (l === '0' || l === 'false') return false;
+  throw new EngineError('ERR_INVALID_ARGUMENT', `invalid boolean value for ${key}: ${v}`);
+}
+
+export function queryInt(q: URLSearchParams, key: string): number | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return undefined;
+  if (!/^-?[0-9]+$/.test(v)) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid integer value for ${key}: ${v}`);
+  return Number(v);
+}
+
+/** Parses Docker's `filters` JSON: `{"key":{"value":true}}` or the list form `{"key":["value"]}`. */
+export function queryFilters(q: URLSearchParams, allowed: readonly string[]): Map<string, string[]> {
+  const raw = q.get('filters');
+  const out = new Map<string, string[]>();
+  if (raw === null || raw === '') return out;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    throw new EngineError('ERR_INVALID_FILTER', `invalid filters: ${raw}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new EngineError('ERR_INVALID_FILTER', `invalid filters: ${raw}`);
+  for (const [k, v] of Object.entries(doc)) {
+    if (!allowed.includes(k)) throw new EngineError('ERR_INVALID_FILTER', `Invalid filter '${k}'`);
+    const values = Array.isArray(v) ? v.map(String) : typeof v === 'object' && v !== null ? Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]) : [];
+    out.set(k, values);
+  }
+  return out;
+}

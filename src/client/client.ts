@@ -1,0 +1,438 @@
+/**
+ * `EngineClient`: a typed Docker Engine API client over a UNIX socket, built on `node:http`.
+ *
+ * It is what the `brig` CLI and the integration tests use to talk to a daemon (brig's or Docker's),
+ * and it behaves like the docker CLI's client on the wire: versioned paths (`/v1.41/…`), query
+ * booleans as `1`, JSON bodies with a Content-Length, streamed bodies chunked, bodyless POSTs with
+ * `Content-Length: 0`, and hijacked attach streams that require `101 UPGRADED`.
+ */
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import net, { type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EngineError } from '../errors.js';
+import { ApiError, connectionError, errorMessageFromBody, isConnectFailure } from './api-error.js';
+import { DEFAULT_SOCKET_PATH } from './host.js';
+import { jsonMessages } from './json-stream.js';
+import type {
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerSummary,
+  ContainerWaitResponse,
+  ImageInspect,
+  ImageSummary,
+  InfoResponse,
+  PingResult,
+  VersionResponse,
+  WaitCondition,
+} from './types.js';
+import { CLIENT_VERSION, DEFAULT_API_VERSION } from './version.js';
+
+export interface EngineClientOptions {
+  /** Default `/run/brig/brig.sock`. */
+  socketPath?: string;
+  /** Version prefix of API paths (`'1.41'` → `/v1.41/…`); `null` sends unversioned paths. */
+  apiVersion?: string | null;
+  userAgent?: string;
+}
+
+export type QueryValue = string | number | boolean | null | undefined | readonly string[] | Record<string, unknown>;
+export type Query = Record<string, QueryValue>;
+
+export interface RequestOptions {
+  query?: Query;
+  /**
+   * `Readable` → sent chunked as is; `Buffer`/`Uint8Array`/`string` → sent as is with a length;
+   * anything else → JSON with `Content-Type: application/json`.
+   */
+  body?: unknown;
+  /** Content-Type for a raw or streamed body (JSON bodies always get `application/json`). */
+  contentType?: string;
+  headers?: OutgoingHttpHeaders;
+  signal?: AbortSignal;
+}
+
+export interface StreamOptions extends RequestOptions {}
+
+/** The registration of a `POST /containers/{id}/wait`: its headers have arrived, the body has not. */
+export interface ContainerWait {
+  /** Settles when the daemon sends the body. Rejects with an AbortError after `cancel()`. */
+  result: Promise<ContainerWaitResponse>;
+  /** Drops the connection (what `docker run -d` does after start). */
+  cancel(): void;
+}
+
+export interface AttachOptions {
+  stream?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  logs?: boolean;
+  detachKeys?: string;
+  signal?: AbortSignal;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  timestamps?: boolean;
+  /** A number of lines or `'all'` (the default, as the docker CLI sends it). */
+  tail?: number | string;
+  since?: string;
+  until?: string;
+  signal?: AbortSignal;
+}
+
+export interface ImportImageOptions {
+  /** Target reference, tag included (`busybox:latest`); Docker has no separate `tag` parameter for imports. */
+  repo?: string;
+  /** Dockerfile instructions applied to the image config, e.g. `CMD ["sh"]`. */
+  changes?: readonly string[];
+  message?: string;
+  signal?: AbortSignal;
+}
+
+/** Encodes one path parameter the way Go's `url.URL` does for the docker client: `/`, `:` and `@` stay. */
+function pathParam(value: string): string {
+  return encodeURIComponent(value).replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%40/g, '@');
+}
+
+/** Query string with sorted keys (as Go's `url.Values.Encode`), booleans as `1`, false/empty left out. */
+export function encodeQuery(query: Query | undefined): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const key of Object.keys(query).sort()) {
+    const v = query[key];
+    if (v === undefined || v === null || v === false) continue;
+    if (v === true) params.append(key, '1');
+    else if (Array.isArray(v)) for (const item of v as readonly string[]) params.append(key, item);
+    else if (typeof v === 'object') params.append(key, JSON.stringify(v));
+    else params.append(key, String(v));
+  }
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson<T>(text: string, what: string): T {
+  if (text.trim() === '') return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new EngineError('ERR_INVALID_JSON', `invalid JSON in the answer to ${what}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A Docker Engine API client bound to one socket.
+ *
+ * Lifecycle: create one per process; requests reuse keep-alive connections (idle ones do not keep
+ * the process alive); `close()` drops them. Hijacked streams use their own connections.
+ * Errors: `ApiError` (an EngineError with `status`) for answers ≥ 400, ERR_UNAVAILABLE or
+ * ERR_FORBIDDEN when the socket cannot be reached, ERR_INVALID_JSON for unparsable answers,
+ * `ProgressError` for in-stream failures of progress streams, AbortError when a signal fires.
+ */
+export class EngineClient {
+  readonly socketPath: string;
+  readonly apiVersion: string | null;
+  private readonly userAgent: string;
+  private readonly agent: http.Agent;
+
+  constructor(options: EngineClientOptions = {}) {
+    this.socketPath = options.socketPath ?? DEFAULT_SOCKET_PATH;
+    this.apiVersion = options.apiVersion === undefined ? DEFAULT_API_VERSION : options.apiVersion;
+    this.userAgent = options.userAgent ?? `Brig-Client/${CLIENT_VERSION} (${process.platform})`;
+    this.agent = new http.Agent({ keepAlive: true });
+  }
+
+  /** Closes idle keep-alive connections; requests still running are not affected. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private url(path: string, query?: Query): string {
+    const prefix = this.apiVersion === null ? '' : `/v${this.apiVersion}`;
+    return `${prefix}${path}${encodeQuery(query)}`;
+  }
+
+  /** Sends a request and resolves with the response once its headers are in; ≥ 400 becomes an ApiError. */
+  private send(method: string, path: string, options: RequestOptions = {}, versioned = true): Promise<IncomingMessage> {
+    const url = versioned ? this.url(path, options.query) : `${path}${encodeQuery(options.query)}`;
+    const headers: OutgoingHttpHeaders = { 'User-Agent': this.userAgent, ...options.headers };
+    const { body } = options;
+    let payload: Buffer | undefined;
+    let source: Readable | undefined;
+    if (body instanceof Readable) {
+      source = body;
+      headers['Transfer-Encoding'] = 'chunked';
+      if (options.contentType !== undefined) headers['Content-Type'] = options.contentType;
+    } else if (body === undefined) {
+      if (method !== 'GET' && method !== 'HEAD') headers['Content-Length'] = '0';
+    } else {
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        payload = Buffer.from(body);
+        if (options.contentType !== undefined) headers['Content-Type'] = options.contentType;
+      } else {
+        payload = Buffer.from(JSON.stringify(body));
+        headers['Content-Type'] = 'application/json';
+      }
+      headers['Content-Length'] = String(payload.length);
+    }
+
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = http.request({
+        socketPath: this.socketPath,
+        agent: this.agent,
+        method,
+        path: url,
+        headers,
+        signal: options.signal,
+      });
+      let response: IncomingMessage | undefined;
+      req.on('error', (err) => {
+        reject(isConnectFailure(err) ? connectionError(this.socketPath, err) : err);
+      });
+      req.on('response', (res) => {
+        response = res;
+        const status = res.statusCode ?? 0;
+        if (status < 400) {
+          resolve(res);
+          return;
+        }
+        readText(res).then(
+          (text) => reject(new ApiError(status, errorMessageFromBody(status, res.headers['content-type'], text, url), method, url)),
+          reject,
+        );
+      });
+      if (source === undefined) {
+        req.end(payload);
+        return;
+      }
+      pipeline(source, req).catch((err: unknown) => {
+        // A body that fails after the answer started must fail whoever reads the answer.
+        if (response !== undefined && !response.complete) response.destroy(err as Error);
+        reject(err);
+      });
+    });
+  }
+
+  /**
+   * A request whose answer is JSON (or empty): resolves with the parsed body (`undefined` when empty).
+   * Like the docker client, every status below 400 counts as success (stop/start answer 304 when there
+   * is nothing to do).
+   */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, options);
+    return parseJson<T>(await readText(res), `${method} ${path}`);
+  }
+
+  /** A request whose answer is a stream (logs, events, progress): resolves with the raw response. */
+  stream(method: string, path: string, options: StreamOptions = {}): Promise<IncomingMessage> {
+    return this.send(method, path, options);
+  }
+
+  /**
+   * Hijacks a connection: `POST path` with `Connection: Upgrade` and `Upgrade: tcp`, and resolves
+   * with the raw socket once the daemon answers `101`. The socket is half-open capable: `end()` sends
+   * stdin EOF while the output keeps coming; destroy it when done.
+   * Errors: ApiError for an answer ≥ 400; ERR_UNAVAILABLE for any other answer than 101 (the docker
+   * CLI refuses the old 200 form too: `unable to upgrade to tcp, received 200`).
+   */
+  hijack(path: string, query?: Query, options: { signal?: AbortSignal } = {}): Promise<Socket> {
+    const url = this.url(path, query);
+    return new Promise<Socket>((resolve, reject) => {
+      const req = http.request({
+        method: 'POST',
+        path: url,
+        // no agent: the connection is taken over after the 101 and must not return to a pool
+        createConnection: () => net.createConnection({ path: this.socketPath, allowHalfOpen: true }),
+        headers: {
+          'User-Agent': this.userAgent,
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          'Content-Type': 'text/plain',
+          'Content-Length': '0',
+        },
+        signal: options.signal,
+      });
+      req.on('error', (err) => reject(isConnectFailure(err) ? connectionError(this.socketPath, err) : err));
+      req.on('upgrade', (res, socket, head) => {
+        if (res.statusCode !== 101) {
+          socket.destroy();
+          reject(new EngineError('ERR_UNAVAILABLE', `unable to upgrade to tcp, received ${res.statusCode}`));
+          return;
+        }
+        socket.setNoDelay(true);
+        socket.setTimeout(0);
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        readText(res).then((text) => {
+          if (status >= 400) reject(new ApiError(status, errorMessageFromBody(status, res.headers['content-type'], text, url), 'POST', url));
+          else reject(new EngineError('ERR_UNAVAILABLE', `unable to upgrade to tcp, received ${status}`));
+        }, reject);
+      });
+      req.end();
+    });
+  }
+
+  // ---- system ----
+
+  /** `GET /_ping` (unversioned, like the docker CLI): the negotiation headers. */
+  async ping(options: { signal?: AbortSignal } = {}): Promise<PingResult> {
+    const res = await this.send('GET', '/_ping', options, false);
+    res.resume();
+    const h = res.headers;
+    const one = (name: string): string | undefined => {
+      const v = h[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    return {
+      apiVersion: one('api-version'),
+      osType: one('ostype'),
+      experimental: one('docker-experimental') === 'true',
+      builderVersion: one('builder-version'),
+      swarm: one('swarm'),
+    };
+  }
+
+  version(options: { signal?: AbortSignal } = {}): Promise<VersionResponse> {
+    return this.request<VersionResponse>('GET', '/version', options);
+  }
+
+  info(options: { signal?: AbortSignal } = {}): Promise<InfoResponse> {
+    return this.request<InfoResponse>('GET', '/info', options);
+  }
+
+  // ---- containers ----
+
+  createContainer(body: ContainerCreateRequest, name?: string, options: { signal?: AbortSignal } = {}): Promise<ContainerCreateResponse> {
+    return this.request<ContainerCreateResponse>('POST', '/containers/create', { query: { name }, body, signal: options.signal });
+  }
+
+  /** Resolves `false` when the daemon answered 304 (already running). */
+  async startContainer(id: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const res = await this.send('POST', `/containers/${pathParam(id)}/start`, options);
+    res.resume();
+    return res.statusCode !== 304;
+  }
+
+  /**
+   * Registers a wait: resolves as soon as the daemon has sent the response headers (which is its
+   * acknowledgement that the waiter is registered), so that a following `start` cannot lose the exit
+   * status. The exit status comes later through `result`.
+   */
+  async waitContainer(id: string, condition?: WaitCondition, options: { signal?: AbortSignal } = {}): Promise<ContainerWait> {
+    const controller = new AbortController();
+    const signal = options.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, options.signal]);
+    const path = `/containers/${pathParam(id)}/wait`;
+    const res = await this.send('POST', path, { query: { condition }, signal });
+    const result = readText(res).catch((err: unknown) => {
+      throw signal.aborted ? (signal.reason as Error) : err;
+    }).then((text) => {
+      const body = parseJson<ContainerWaitResponse | undefined>(text, `POST ${path}`);
+      if (body === undefined || typeof body.StatusCode !== 'number') {
+        throw new EngineError('ERR_INVALID_JSON', `the wait answer has no StatusCode: ${text.trim()}`);
+      }
+      return { StatusCode: body.StatusCode, Error: body.Error ?? null };
+    });
+    result.catch(() => {}); // a cancelled wait that nobody awaits must not become an unhandled rejection
+    return { result, cancel: () => controller.abort() };
+  }
+
+  /** `POST /containers/{id}/attach`, hijacked. Query booleans are sent as `1` in sorted order, like the docker CLI. */
+  attachContainer(id: string, options: AttachOptions = {}): Promise<Socket> {
+    const { signal, detachKeys, ...flags } = options;
+    return this.hijack(`/containers/${pathParam(id)}/attach`, { ...flags, detachKeys }, { signal });
+  }
+
+  async resizeContainer(id: string, height: number, width: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/containers/${pathParam(id)}/resize`, { query: { h: height, w: width }, signal: options.signal });
+  }
+
+  /** Resolves `false` when the daemon answered 304 (already stopped). */
+  async stopContainer(id: string, timeoutSeconds?: number, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const res = await this.send('POST', `/containers/${pathParam(id)}/stop`, { query: { t: timeoutSeconds }, signal: options.signal });
+    res.resume();
+    return res.statusCode !== 304;
+  }
+
+  async killContainer(id: string, signal?: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/containers/${pathParam(id)}/kill`, { query: { signal }, signal: options.signal });
+  }
+
+  async removeContainer(id: string, options: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('DELETE', `/containers/${pathParam(id)}`, {
+      query: { force: options.force, v: options.volumes },
+      signal: options.signal,
+    });
+  }
+
+  async listContainers(
+    options: { all?: boolean; limit?: number; filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {},
+  ): Promise<ContainerSummary[]> {
+    const list = await this.request<ContainerSummary[] | null>('GET', '/containers/json', {
+      query: { all: options.all, limit: options.limit, filters: options.filters },
+      signal: options.signal,
+    });
+    return list ?? [];
+  }
+
+  inspectContainer(id: string, options: { signal?: AbortSignal } = {}): Promise<ContainerInspect> {
+    return this.request<ContainerInspect>('GET', `/containers/${pathParam(id)}/json`, options);
+  }
+
+  /** The raw log stream: multiplexed frames unless the container has a TTY (see `Config.Tty`). */
+  containerLogs(id: string, options: LogsOptions = {}): Promise<IncomingMessage> {
+    const { signal, tail, ...rest } = options;
+    return this.stream('GET', `/containers/${pathParam(id)}/logs`, {
+      query: { ...rest, tail: tail === undefined ? 'all' : String(tail) },
+      signal,
+    });
+  }
+
+  // ---- images ----
+
+  async listImages(
+    options: { all?: boolean; filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {},
+  ): Promise<ImageSummary[]> {
+    const list = await this.request<ImageSummary[] | null>('GET', '/images/json', {
+      query: { all: options.all, filters: options.filters },
+      signal: options.signal,
+    });
+    return list ?? [];
+  }
+
+  inspectImage(name: string, options: { signal?: AbortSignal } = {}): Promise<ImageInspect> {
+    return this.request<ImageInspect>('GET', `/images/${pathParam(name)}/json`, options);
+  }
+
+  /**
+   * `docker import`: sends `tar` (a rootfs tarball) chunked to `POST /images/create?fromSrc=-` and
+   * resolves with the image ID the progress stream reports (`{"status":"sha256:…"}`).
+   * Errors: ProgressError for an in-stream error message; the tar stream's own error if it fails.
+   */
+  async importImage(tar: Readable, options: ImportImageOptions = {}): Promise<string> {
+    const res = await this.send('POST', '/images/create', {
+      query: { fromSrc: '-', repo: options.repo, changes: options.changes, message: options.message },
+      body: tar,
+      contentType: 'text/plain',
+      signal: options.signal,
+    });
+    let id: string | undefined;
+    for await (const msg of jsonMessages(res)) {
+      if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) id = msg.status.trim();
+    }
+    if (id === undefined) throw new EngineError('ERR_INTERNAL', 'the daemon did not report the imported image ID');
+    return id;
+  }
+}

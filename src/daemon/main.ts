@@ -1,0 +1,217 @@
+/**
+ * `brig daemon`: the composition root. Reads the options, prepares the data and run roots, builds
+ * the stores, runtime, engine and API server, reconciles containers left from a previous run, and
+ * serves until SIGTERM/SIGINT. Stopping the daemon never stops containers (live restore).
+ */
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiServer } from '../api/server.js';
+import { ContainerService } from '../engine/containers.js';
+import type { Engine } from '../engine/engine.js';
+import { readHostFacts } from '../engine/host.js';
+import { SystemService } from '../engine/system.js';
+import { EventBus } from '../events/event-bus.js';
+import { ImageStore } from '../image/image-store.js';
+import { RuncConmonRuntime } from '../runtime/runc-conmon.js';
+import { FsContentStore } from '../store/content/content-store.js';
+import { LayerStore } from '../store/layers/layer-store.js';
+import { MetadataStore } from '../store/metadata/metadata-store.js';
+import { mkdirPrivate } from '../util/fs.js';
+import { execFileResult } from '../util/exec.js';
+
+export interface DaemonOptions {
+  socket: string;
+  dataRoot: string;
+  runRoot: string;
+  pidFile: string;
+  group: string;
+  compat: 'brig' | 'docker';
+  cgroupParent: string;
+  defaultPidsLimit: number;
+  runc: string;
+  conmon: string;
+  debug: boolean;
+}
+
+const USAGE = `Usage: brig daemon [OPTIONS]
+
+Run the brig engine in the foreground, serving the Docker Engine API.
+
+Options:
+  -H, --host, --socket PATH   UNIX socket to listen on (default /run/brig/brig.sock)
+      --data-root DIR         persistent state (default /var/lib/brig)
+      --run-root DIR          runtime state (default /run/brig, or <data-root>/run for a custom data root)
+      --pidfile PATH          pid file (default <run-root>/brig.pid)
+  -G, --group NAME            group allowed to use the socket (default brig; 0600 root-only if missing)
+      --compat MODE           brig (default: 11 capabilities) or docker (Docker's 14)
+      --cgroup-parent PATH    cgroup prefix for containers (default /brig)
+      --default-pids-limit N  pids limit for containers without --pids-limit (default 2048, 0 = none)
+      --runc PATH, --conmon PATH   helper binaries
+  -D, --debug                 log every request`;
+
+export function parseDaemonArgs(argv: string[]): DaemonOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', short: 'H' },
+      socket: { type: 'string' },
+      'data-root': { type: 'string' },
+      'run-root': { type: 'string' },
+      pidfile: { type: 'string' },
+      group: { type: 'string', short: 'G' },
+      compat: { type: 'string' },
+      'cgroup-parent': { type: 'string' },
+      'default-pids-limit': { type: 'string' },
+      runc: { type: 'string' },
+      conmon: { type: 'string' },
+      debug: { type: 'boolean', short: 'D' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const dataRoot = values['data-root'] ?? '/var/lib/brig';
+  const runRoot = values['run-root'] ?? (values['data-root'] ? join(dataRoot, 'run') : '/run/brig');
+  let socket = values.socket ?? values.host ?? '/run/brig/brig.sock';
+  if (socket.startsWith('unix://')) socket = socket.slice('unix://'.length);
+  else if (/^[a-z]+:\/\//.test(socket)) {
+    throw new Error(`only unix:// sockets are supported (TCP needs mutual TLS, which brig does not offer yet): ${socket}`);
+  }
+  const compat = values.compat ?? 'brig';
+  if (compat !== 'brig' && compat !== 'docker') throw new Error(`--compat must be brig or docker, not ${compat}`);
+  const pids = Number(values['default-pids-limit'] ?? '2048');
+  if (!Number.isInteger(pids) || pids < 0) throw new Error('--default-pids-limit must be a non-negative integer');
+  const cgroupParent = values['cgroup-parent'] ?? '/brig';
+  if (!/^\/[a-zA-Z0-9_.\/-]+$/.test(cgroupParent) || cgroupParent.includes('..')) {
+    throw new Error(`invalid --cgroup-parent: ${cgroupParent}`);
+  }
+  return {
+    socket,
+    dataRoot,
+    runRoot,
+    pidFile: values.pidfile ?? join(runRoot, 'brig.pid'),
+    group: values.group ?? 'brig',
+    compat,
+    cgroupParent,
+    defaultPidsLimit: pids,
+    runc: values.runc ?? '/usr/sbin/runc',
+    conmon: values.conmon ?? '/usr/bin/conmon',
+    debug: values.debug ?? false,
+  };
+}
+
+/** A running daemon (for tests and the CLI entry point). */
+export interface Daemon {
+  engine: Engine;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<Daemon> {
+  if (process.getuid?.() !== 0) throw new Error('brig daemon must run as root');
+  for (const bin of [o.runc, o.conmon]) {
+    try {
+      await access(bin);
+    } catch {
+      throw new Error(`${bin} is not installed (run \`npm run setup\` or install the Debian package)`);
+    }
+  }
+  await mkdirPrivate(o.dataRoot, 0o700);
+  await mkdirPrivate(o.runRoot, 0o700);
+  await mkdirPrivate(join(o.dataRoot, 'containers'), 0o700);
+  await claimPidFile(o.pidFile);
+
+  const meta = new MetadataStore(join(o.dataRoot, 'brig.db'));
+  const content = new FsContentStore(o.dataRoot);
+  await content.init();
+  const layers = new LayerStore(o.dataRoot);
+  await layers.init();
+  const host = await readHostFacts();
+  const events = new EventBus();
+  const runtime = new RuncConmonRuntime({ runRoot: o.runRoot, runcPath: o.runc, conmonPath: o.conmon });
+  const images = new ImageStore(meta, content, layers);
+  const containers = new ContainerService(meta, images, layers, runtime, events, {
+    dataRoot: o.dataRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, cgroupParent: o.cgroupParent, host,
+  });
+  const system = new SystemService(meta, host, {
+    dataRoot: o.dataRoot, runRoot: o.runRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, runcPath: o.runc, conmonPath: o.conmon,
+  });
+  await runtime.init((id, code) => {
+    containers.handleExit(id, code).catch((err: unknown) => log(`handling exit of ${id}: ${(err as Error).message}`));
+  });
+  await containers.recover();
+  const engine: Engine = { containers, images, events, system };
+  const gid = await groupId(o.group);
+  if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
+  const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });
+  await server.listen();
+  log(`brig daemon ready: socket ${o.socket}, data root ${o.dataRoot}, compat ${o.compat}`);
+  return {
+    engine,
+    async stop() {
+      await server.close();
+      runtime.close();
+      meta.close();
+      await rm(o.pidFile, { force: true });
+    },
+  };
+}
+
+/** Refuses to start twice on the same run root; a stale pid file (dead process) is replaced. */
+async function claimPidFile(path: string): Promise<void> {
+  try {
+    const pid = Number((await readFile(path, 'utf8')).trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new Error(`another brig daemon (pid ${pid}) is running with pid file ${path}`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFile(path, `${process.pid}\n`, { mode: 0o644 });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+async function groupId(name: string): Promise<number | undefined> {
+  const r = await execFileResult('getent', ['group', name]);
+  if (r.code !== 0) return undefined;
+  const gid = Number(r.stdout.split(':')[2]);
+  return Number.isInteger(gid) ? gid : undefined;
+}
+
+/** Entry point of `brig daemon`. */
+export async function main(argv: string[]): Promise<void> {
+  let options: DaemonOptions;
+  try {
+    options = parseDaemonArgs(argv);
+  } catch (err) {
+    process.stderr.write(`brig daemon: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(options);
+  } catch (err) {
+    process.stderr.write(`brig daemon: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`brig daemon: ${sig}, shutting down (containers keep running)\n`);
+    daemon.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,15 @@
+/**
+ * The engine: the use cases the API (and nothing else) calls, wired from the stores, the runtime
+ * and the event bus. Built by the daemon's composition root.
+ */
+import type { EventBus } from '../events/event-bus.js';
+import type { ImageStore } from '../image/image-store.js';
+import type { ContainerService } from './containers.js';
+import type { SystemService } from './system.js';
+
+export interface Engine {
+  containers: ContainerService;
+  images: ImageStore;
+  events: EventBus;
+  system: SystemService;
+}

@@ -1,0 +1,105 @@
+/** System facts for `docker version` and `docker info`, gathered from the engine and the host. */
+import { readFile } from 'node:fs/promises';
+import { cpus, hostname, totalmem } from 'node:os';
+import type { MetadataStore } from '../store/metadata/metadata-store.js';
+import { execFileResult } from '../util/exec.js';
+import type { HostFacts } from './host.js';
+
+export const BRIG_VERSION = '0.1.0';
+/** The Engine API version brig implements, and the oldest it accepts. */
+export const API_VERSION = '1.41';
+export const MIN_API_VERSION = '1.24';
+
+export interface SystemInfo {
+  id: string;
+  containers: { total: number; running: number; paused: number; stopped: number };
+  images: number;
+  dataRoot: string;
+  runRoot: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  osVersion: string;
+  architecture: string;
+  ncpu: number;
+  memTotal: number;
+  name: string;
+  cgroupVersion: 1 | 2;
+  runcVersion: string;
+  conmonVersion: string;
+  compat: 'brig' | 'docker';
+  defaultPidsLimit: number;
+  securityOptions: string[];
+  warnings: string[];
+}
+
+export class SystemService {
+  #versions: Promise<{ runc: string; conmon: string }> | undefined;
+
+  private readonly meta: MetadataStore;
+  private readonly host: HostFacts;
+  private readonly options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string };
+
+  constructor(meta: MetadataStore, host: HostFacts, options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string }) {
+    this.meta = meta;
+    this.host = host;
+    this.options = options;
+  }
+
+  /** Versions of the helper programs, read once. */
+  versions(): Promise<{ runc: string; conmon: string }> {
+    this.#versions ??= (async () => {
+      const runc = await execFileResult(this.options.runcPath, ['--version']).catch(() => undefined);
+      const conmon = await execFileResult(this.options.conmonPath, ['--version']).catch(() => undefined);
+      return {
+        runc: /runc version (\S+)/.exec(runc?.stdout ?? '')?.[1] ?? 'unknown',
+        conmon: /conmon version (\S+)/.exec(conmon?.stdout ?? '')?.[1] ?? 'unknown',
+      };
+    })();
+    return this.#versions;
+  }
+
+  async info(): Promise<SystemInfo> {
+    const all = this.meta.listContainers();
+    const running = all.filter((c) => c.state.status === 'running').length;
+    const paused = all.filter((c) => c.state.status === 'paused').length;
+    const os = await osRelease();
+    const v = await this.versions();
+    const warnings: string[] = [
+      'WARNING: bridge networking is not available yet: containers get their own network namespace with loopback only (--network none)',
+    ];
+    if (this.options.compat === 'docker') {
+      warnings.push('WARNING: --compat docker: containers get Docker\'s 14 default capabilities (incl. NET_RAW, MKNOD, AUDIT_WRITE)');
+    }
+    return {
+      id: this.meta.daemonId(),
+      containers: { total: all.length, running, paused, stopped: all.length - running - paused },
+      images: this.meta.listImages().length,
+      dataRoot: this.options.dataRoot,
+      runRoot: this.options.runRoot,
+      kernelVersion: this.host.kernelVersion,
+      operatingSystem: os.pretty,
+      osVersion: os.version,
+      architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
+      ncpu: cpus().length,
+      memTotal: totalmem(),
+      name: hostname(),
+      cgroupVersion: this.host.cgroupVersion,
+      runcVersion: v.runc,
+      conmonVersion: v.conmon,
+      compat: this.options.compat,
+      defaultPidsLimit: this.options.defaultPidsLimit,
+      securityOptions: ['name=seccomp,profile=brig-default', 'name=no-new-privileges', `name=cgroupns`],
+      warnings,
+    };
+  }
+}
+
+async function osRelease(): Promise<{ pretty: string; version: string }> {
+  try {
+    const text = await readFile('/etc/os-release', 'utf8');
+    const get = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(text)?.[1] ?? '';
+    return { pretty: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') };
+  } catch {
+    return { pretty: 'Linux', version: '' };
+  }
+}

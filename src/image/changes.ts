@@ -1,0 +1,101 @@
+/**
+ * `--change` instructions of `docker import` / `docker commit`: the Dockerfile instructions that only
+ * touch the image config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL).
+ */
+import { EngineError } from '../errors.js';
+import type { ImageRunConfig } from '../model/image.js';
+
+const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL'];
+
+/** Applies each change to a copy of `base`; throws ERR_INVALID_ARGUMENT naming a bad instruction. */
+export function applyChanges(base: ImageRunConfig, changes: readonly string[]): ImageRunConfig {
+  const c: ImageRunConfig = structuredClone(base);
+  for (const raw of changes) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const m = /^(\S+)\s*(.*)$/s.exec(line)!;
+    const instr = m[1]!.toUpperCase();
+    const rest = m[2]!.trim();
+    if (!ALLOWED.includes(instr)) {
+      throw new EngineError('ERR_INVALID_ARGUMENT', `${instr} is not a valid change command`);
+    }
+    switch (instr) {
+      case 'CMD':
+        c.cmd = execForm(rest, instr);
+        break;
+      case 'ENTRYPOINT':
+        c.entrypoint = execForm(rest, instr);
+        break;
+      case 'ENV':
+        for (const [k, v] of keyValues(rest, instr)) {
+          c.env = c.env.filter((e) => e.split('=')[0] !== k);
+          c.env.push(`${k}=${v}`);
+        }
+        break;
+      case 'LABEL':
+        for (const [k, v] of keyValues(rest, instr)) c.labels[k] = v;
+        break;
+      case 'EXPOSE':
+        for (const p of rest.split(/\s+/).filter(Boolean)) {
+          const port = p.includes('/') ? p.toLowerCase() : `${p}/tcp`;
+          if (!/^[0-9]{1,5}\/(tcp|udp|sctp)$/.test(port)) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid EXPOSE port: ${p}`);
+          if (!c.exposedPorts.includes(port)) c.exposedPorts.push(port);
+        }
+        break;
+      case 'USER':
+        c.user = rest;
+        break;
+      case 'WORKDIR':
+        c.workingDir = rest.startsWith('/') ? rest : `${c.workingDir || '/'}${(c.workingDir || '/').endsWith('/') ? '' : '/'}${rest}`;
+        break;
+      case 'VOLUME':
+        for (const v of rest.startsWith('[') ? jsonArray(rest, instr) : rest.split(/\s+/).filter(Boolean)) {
+          if (!c.volumes.includes(v)) c.volumes.push(v);
+        }
+        break;
+      case 'STOPSIGNAL':
+        c.stopSignal = rest;
+        break;
+    }
+  }
+  return c;
+}
+
+function execForm(rest: string, instr: string): string[] {
+  if (rest.startsWith('[')) return jsonArray(rest, instr);
+  if (rest === '') throw new EngineError('ERR_INVALID_ARGUMENT', `${instr} requires at least one argument`);
+  return ['/bin/sh', '-c', rest];
+}
+
+function jsonArray(rest: string, instr: string): string[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(rest);
+  } catch {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `${instr}: invalid JSON array: ${rest}`);
+  }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `${instr}: expected a JSON array of strings`);
+  }
+  return v as string[];
+}
+
+/** `K=V K2="v 2"` or the legacy `K V` form. */
+function keyValues(rest: string, instr: string): [string, string][] {
+  if (!rest.includes('=')) {
+    const m = /^(\S+)\s+(.*)$/s.exec(rest);
+    if (!m) throw new EngineError('ERR_INVALID_ARGUMENT', `${instr} requires a key and a value`);
+    return [[m[1]!, m[2]!]];
+  }
+  const out: [string, string][] = [];
+  const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(rest)) !== null) {
+    let v = m[2]!;
+    if (v.startsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+    else if (v.startsWith("'")) v = v.slice(1, -1);
+    out.push([m[1]!, v]);
+  }
+  if (out.length === 0) throw new EngineError('ERR_INVALID_ARGUMENT', `${instr}: cannot parse ${rest}`);
+  return out;
+}

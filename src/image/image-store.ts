@@ -1,0 +1,130 @@
+/**
+ * Images: resolving references, listing, and creating images from layer tarballs (`docker import`).
+ * Blobs go to the content store, unpacked layers to the layer store, records to the metadata store.
+ */
+import type { Readable } from 'node:stream';
+import { EngineError, errors } from '../errors.js';
+import type { Digest, ImageConfig, ImageRecord, LayerRecord } from '../model/image.js';
+import type { FsContentStore } from '../store/content/content-store.js';
+import type { LayerStore } from '../store/layers/layer-store.js';
+import type { MetadataStore } from '../store/metadata/metadata-store.js';
+import { isDigest, sha256 } from '../util/digest.js';
+import { applyChanges } from './changes.js';
+import { emptyRunConfig, serializeImageConfig } from './config-format.js';
+import { applyLayer } from './layer-apply.js';
+import { familiarName, fullName, parseReference, parseReferenceWithDefaultTag } from './reference.js';
+
+export interface ImportOptions {
+  /** `name[:tag]` to tag the new image with; none = untagged. */
+  repo?: string;
+  changes?: string[];
+  message?: string;
+  architecture?: string;
+}
+
+export class ImageStore {
+  private readonly meta: MetadataStore;
+  private readonly content: FsContentStore;
+  private readonly layers: LayerStore;
+
+  constructor(meta: MetadataStore, content: FsContentStore, layers: LayerStore) {
+    this.meta = meta;
+    this.content = content;
+    this.layers = layers;
+  }
+
+  /**
+   * Finds an image by full or short ID (`sha256:…`, hex prefix) or by reference (`busybox`,
+   * `busybox:latest`, `docker.io/library/busybox:latest`). Throws ERR_NO_SUCH_IMAGE.
+   */
+  resolve(ref: string): ImageRecord {
+    const found = this.find(ref);
+    if (!found) throw errors.noSuchImage(ref);
+    return found;
+  }
+
+  find(ref: string): ImageRecord | undefined {
+    if (isDigest(ref)) return this.meta.getImage(ref);
+    let byTag: Digest | undefined;
+    try {
+      byTag = this.meta.imageIdForTag(fullName(parseReferenceWithDefaultTag(ref)));
+    } catch {
+      byTag = undefined;
+    }
+    if (byTag) return this.meta.getImage(byTag);
+    const hex = ref.startsWith('sha256:') ? ref.slice(7) : ref;
+    if (/^[0-9a-f]{1,64}$/.test(hex)) {
+      const ids = this.meta.imageIdsByPrefix(hex);
+      if (ids.length > 1) throw new EngineError('ERR_INVALID_ARGUMENT', `multiple images found with provided prefix: ${hex}`);
+      if (ids[0]) return this.meta.getImage(ids[0]);
+    }
+    return undefined;
+  }
+
+  list(): ImageRecord[] {
+    return this.meta.listImages();
+  }
+
+  /** Display names of an image's tags (`busybox:latest`). */
+  familiarTags(image: ImageRecord): string[] {
+    return image.repoTags.map(familiarName);
+  }
+
+  /**
+   * Creates a one-layer image from a root filesystem tarball (plain or gzip), like `docker import`.
+   * The tarball is stored as given, verified, and unpacked path-safely.
+   */
+  async importRootfs(input: Readable, options: ImportOptions = {}): Promise<ImageRecord> {
+    const tag = options.repo ? fullName(parseReferenceWithDefaultTag(options.repo)) : undefined;
+    if (options.repo && parseReference(options.repo).digest) {
+      throw new EngineError('ERR_INVALID_REFERENCE', `cannot import to a digest reference: ${options.repo}`);
+    }
+    const runConfig = applyChanges(emptyRunConfig(), options.changes ?? []);
+    const blob = await this.content.ingest(input);
+    let layer: LayerRecord;
+    try {
+      layer = await this.#unpack(blob.digest, null);
+    } catch (err) {
+      await this.content.delete(blob.digest);
+      throw err;
+    }
+    const now = new Date().toISOString();
+    const config: ImageConfig = {
+      architecture: options.architecture ?? hostArchitecture(),
+      os: 'linux',
+      created: now,
+      author: '',
+      config: runConfig,
+      rootfs: { type: 'layers', diffIds: [layer.diffId] },
+      history: [{ created: now, createdBy: '', comment: options.message || 'Imported from -', emptyLayer: false }],
+    };
+    const bytes = serializeImageConfig(config);
+    const configBlob = await this.content.put(bytes);
+    const id = configBlob.digest;
+    this.meta.putImage({ id, config, chainIds: [layer.chainId], size: layer.size, comment: options.message ?? '' }, [layer], tag);
+    return this.meta.getImage(id)!;
+  }
+
+  /** Unpacks a stored layer blob on top of `parent` (a chain ID) unless it is already unpacked. */
+  async #unpack(blob: Digest, parent: Digest | null): Promise<LayerRecord> {
+    let diffId: Digest | undefined;
+    let size = 0;
+    let chainId: Digest | undefined;
+    // The chain ID depends on the diff ID, known only after reading the whole layer; unpack into a
+    // staging dir and let the layer store place it.
+    await this.layers.createStaged(async (dir) => {
+      const r = await applyLayer(this.content.reader(blob), dir);
+      diffId = r.diffId;
+      size = r.size;
+      const id = parent === null ? r.diffId : sha256(`${parent} ${r.diffId}`);
+      chainId = id;
+      return id;
+    });
+    return { chainId: chainId!, diffId: diffId!, parent, size };
+  }
+}
+
+function hostArchitecture(): string {
+  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return map[process.arch] ?? process.arch;
+}

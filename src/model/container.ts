@@ -1,0 +1,107 @@
+/**
+ * Container domain types. `ContainerSpec` is what the user asked for, already validated at the edge
+ * (API mapper or CLI); `ContainerRecord` is what the metadata store keeps; `ContainerState` is the
+ * part that changes over a container's life.
+ */
+import type { Digest } from './image.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export type RestartPolicyName = 'no' | 'always' | 'unless-stopped' | 'on-failure';
+
+export interface RestartPolicy {
+  name: RestartPolicyName;
+  maximumRetryCount: number;
+}
+
+/** A capability name in canonical form: upper case with the `CAP_` prefix, or the literal `ALL`. */
+export type Capability = string;
+
+/** Security intent of one container, after parsing `--security-opt`, `--cap-*`, `--privileged`. */
+export interface SecuritySpec {
+  privileged: boolean;
+  capAdd: Capability[];
+  capDrop: Capability[];
+  /** `true` = no-new-privileges (brig's default). */
+  noNewPrivileges: boolean;
+  /** `default` = brig's profile, `unconfined` = none, or a parsed custom profile (OCI `linux.seccomp` JSON). */
+  seccomp: { kind: 'default' } | { kind: 'unconfined' } | { kind: 'custom'; profile: unknown };
+  readonlyRootfs: boolean;
+}
+
+export interface ResourceSpec {
+  /** Max number of processes; `null` = daemon default, `-1`/0 = unlimited. */
+  pidsLimit: number | null;
+  /** Bytes; 0 = unlimited. */
+  memory: number;
+  /** Bytes of memory+swap; 0 = unset, -1 = unlimited swap. */
+  memorySwap: number;
+  cpuShares: number;
+  nanoCpus: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+}
+
+/** Network intent; only `none` is served by the walking skeleton, the rest arrives with bridge networking. */
+export interface NetworkSpec {
+  mode: string;
+}
+
+export interface ContainerSpec {
+  /** The image reference as the user wrote it (shown by `ps` and inspect `Config.Image`). */
+  image: string;
+  cmd: string[] | null;
+  entrypoint: string[] | null;
+  env: string[];
+  workingDir: string;
+  user: string;
+  hostname: string;
+  domainname: string;
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  labels: Record<string, string>;
+  stopSignal: string | null;
+  stopTimeout: number | null;
+  exposedPorts: string[];
+  autoRemove: boolean;
+  restartPolicy: RestartPolicy;
+  network: NetworkSpec;
+  security: SecuritySpec;
+  resources: ResourceSpec;
+  /** [height, width] of the terminal at creation, from `ConsoleSize`. */
+  consoleSize: [number, number];
+  logConfig: { type: string; config: Record<string, string> };
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  oomKilled: boolean;
+  /** ISO 8601 timestamps; empty string = never. */
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  created: string;
+  imageId: Digest;
+  spec: ContainerSpec;
+  /** Resolved process: what runs as PID 1 (entrypoint + cmd after image defaults). */
+  path: string;
+  args: string[];
+  state: ContainerState;
+  restartCount: number;
+}
+
+export function emptyState(): ContainerState {
+  return { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: '', finishedAt: '' };
+}

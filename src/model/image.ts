@@ -1,0 +1,58 @@
+/**
+ * Image domain types, in the shape of the OCI image spec (camelCase inside brig).
+ */
+
+/** `sha256:` followed by 64 lower-case hex digits; always validated before use (see util/digest). */
+export type Digest = string & { readonly __digest: unique symbol };
+
+/** The runtime part of an image config (OCI `config` object). */
+export interface ImageRunConfig {
+  user: string;
+  env: string[];
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  workingDir: string;
+  labels: Record<string, string>;
+  stopSignal: string;
+  exposedPorts: string[];
+  volumes: string[];
+}
+
+export interface ImageHistoryEntry {
+  created: string;
+  createdBy: string;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+/** The whole image configuration; `id` is the digest of the canonical config JSON blob. */
+export interface ImageConfig {
+  architecture: string;
+  os: string;
+  created: string;
+  author: string;
+  config: ImageRunConfig;
+  rootfs: { type: 'layers'; diffIds: Digest[] };
+  history: ImageHistoryEntry[];
+}
+
+export interface ImageRecord {
+  id: Digest;
+  config: ImageConfig;
+  /** Chain IDs of the unpacked layers, bottom first. */
+  chainIds: Digest[];
+  /** Sum of the unpacked layer sizes in bytes. */
+  size: number;
+  created: string;
+  /** Tags pointing at this image, normalised (`docker.io/library/busybox:latest` is stored as `busybox:latest`). */
+  repoTags: string[];
+  repoDigests: string[];
+  comment: string;
+}
+
+export interface LayerRecord {
+  chainId: Digest;
+  diffId: Digest;
+  parent: Digest | null;
+  size: number;
+}

@@ -1,0 +1,73 @@
+/**
+ * The runtime seam: how brig runs an OCI bundle. The engine only sees this interface; the
+ * implementation (`RuncConmonRuntime`) hides conmon's pipes, runc's state dir and exit files.
+ *
+ * Lifecycle of a task: `create` (process set up, not yet running; stdio held by the supervisor)
+ * → `start` → exits (reported through `onExit`, recorded durably by the supervisor) → `delete`.
+ * A task outlives the daemon: after a restart `state`, `exitCode` and `attach` work again.
+ */
+
+export interface CreateTaskOptions {
+  id: string;
+  /** Directory holding `config.json`; the supervisor also keeps its files there. */
+  bundle: string;
+  /** Path of the container log (CRI "k8s-file" format). */
+  logPath: string;
+  terminal: boolean;
+  /** Keep a stdin pipe for the container (`OpenStdin`). */
+  stdin: boolean;
+  /** Do not close the container's stdin when an attached client closes its end (`StdinOnce=false`). */
+  leaveStdinOpen: boolean;
+  /** Terminal size [rows, cols] applied before the process starts. */
+  consoleSize?: [number, number];
+}
+
+export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+export interface TaskState {
+  status: TaskStatus;
+  pid: number;
+}
+
+/** Raised when the runtime could not create the task; `message` carries the runtime's own words. */
+export class TaskCreateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskCreateError';
+  }
+}
+
+/** A live connection to a task's stdio (output is already split by stream). */
+export interface TaskStdio {
+  onStdout(cb: (chunk: Buffer) => void): void;
+  onStderr(cb: (chunk: Buffer) => void): void;
+  /** Called once when the supervisor closes the stream (the task exited, or the stream ended). */
+  onEnd(cb: () => void): void;
+  writeStdin(chunk: Buffer): void;
+  /** Half-close: the task's stdin sees EOF (unless the task was created with `leaveStdinOpen`). */
+  endStdin(): void;
+  close(): void;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** Prepares the runtime's directories and starts watching for exits. */
+  init(onExit: (id: string, exitCode: number) => void): Promise<void>;
+  create(options: CreateTaskOptions): Promise<{ pid: number }>;
+  start(id: string): Promise<void>;
+  kill(id: string, signal: number, all?: boolean): Promise<void>;
+  /** Removes the runtime's state of a stopped (or, with `force`, any) task; idempotent. */
+  delete(id: string, force?: boolean): Promise<void>;
+  /** Current state, or `undefined` if the runtime does not know the task. */
+  state(id: string): Promise<TaskState | undefined>;
+  /** IDs the runtime knows (for leak checks and reconciliation). */
+  list(): Promise<string[]>;
+  /** The durable exit code, if the task has exited; removes nothing. */
+  exitCode(id: string): Promise<number | undefined>;
+  /** Forgets the exit record of a task that is being deleted or restarted. */
+  clearExit(id: string): Promise<void>;
+  /** Connects to the stdio of a created or running task (only output produced from now on). */
+  attach(id: string, bundle: string): Promise<TaskStdio>;
+  resize(bundle: string, rows: number, cols: number): Promise<void>;
+  close(): void;
+}

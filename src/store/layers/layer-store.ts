@@ -1,0 +1,126 @@
+/**
+ * Unpacked layers and container root filesystems (brig's snapshotter).
+ *
+ *   <root>/layers/<chain hex>/diff      one unpacked image layer, an overlay lowerdir, never modified
+ *   <root>/containers/<id>/upper|work   the container's writable layer
+ *   <root>/containers/<id>/merged       kernel overlayfs mount of both, the container's rootfs
+ *
+ * Layers are unpacked into `layers/.tmp-*` and renamed into place only when complete, so a crash
+ * never leaves a half-unpacked layer that looks finished.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError } from '../../errors.js';
+import type { Digest } from '../../model/image.js';
+import { digestHex } from '../../util/digest.js';
+import { execFileChecked, execFileResult } from '../../util/exec.js';
+import { mkdirPrivate } from '../../util/fs.js';
+
+/** What the runtime needs to know about a mounted rootfs. */
+export interface RootfsMount {
+  merged: string;
+  upper: string;
+}
+
+export class LayerStore {
+  readonly #layers: string;
+
+  constructor(dataRoot: string) {
+    this.#layers = join(dataRoot, 'layers');
+  }
+
+  /** Creates the directory and removes unpack leftovers of a crash. */
+  async init(): Promise<void> {
+    await mkdirPrivate(this.#layers);
+    for (const name of await readdir(this.#layers)) {
+      if (name.startsWith('.tmp-')) await rm(join(this.#layers, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Directory holding the layer's files. */
+  diffDir(chainId: Digest): string {
+    return join(this.#layers, digestHex(chainId), 'diff');
+  }
+
+  async has(chainId: Digest): Promise<boolean> {
+    try {
+      await access(this.diffDir(chainId));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Unpacks a layer: `fill` writes the files into the directory it is given and returns the layer's
+   * chain ID (known only once the content has been read). The layer becomes visible under that ID
+   * only if `fill` resolves; if it already existed, the new copy is dropped.
+   */
+  async createStaged(fill: (diffDir: string) => Promise<Digest>): Promise<Digest> {
+    const tmp = join(this.#layers, `.tmp-${randomBytes(8).toString('hex')}`);
+    await mkdirPrivate(tmp);
+    await mkdir(join(tmp, 'diff'), { mode: 0o755 });
+    try {
+      const chainId = await fill(join(tmp, 'diff'));
+      if (await this.has(chainId)) {
+        await rm(tmp, { recursive: true, force: true });
+      } else {
+        await rename(tmp, join(this.#layers, digestHex(chainId)));
+      }
+      return chainId;
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async remove(chainId: Digest): Promise<void> {
+    await rm(join(this.#layers, digestHex(chainId)), { recursive: true, force: true });
+  }
+
+  /**
+   * Mounts an overlay of `chainIds` (bottom first) plus a writable upper dir under `containerDir`.
+   * Lower dirs are given relative to the layer root (the mount runs there) so that many layers fit
+   * into the kernel's one-page option limit.
+   */
+  async mountRootfs(containerDir: string, chainIds: readonly Digest[], readonly = false): Promise<RootfsMount> {
+    const upper = join(containerDir, 'upper');
+    const work = join(containerDir, 'work');
+    const merged = join(containerDir, 'merged');
+    await mkdir(upper, { recursive: true, mode: 0o755 });
+    await mkdir(work, { recursive: true, mode: 0o700 });
+    await mkdir(merged, { recursive: true, mode: 0o755 });
+    if (chainIds.length === 0) throw new EngineError('ERR_INTERNAL', 'an image without layers cannot be mounted');
+    const lowers = [...chainIds].reverse().map((c) => `${digestHex(c)}/diff`).join(':');
+    const opts = readonly ? `lowerdir=${upper}:${lowers}` : `lowerdir=${lowers},upperdir=${upper},workdir=${work}`;
+    if (opts.length > 4000) {
+      throw new EngineError('ERR_LIMIT_EXCEEDED', `image has too many layers (${chainIds.length}) to mount`);
+    }
+    try {
+      await execFileChecked('mount', ['-t', 'overlay', '-o', opts, 'overlay', merged], { cwd: this.#layers });
+    } catch (err) {
+      throw new EngineError('ERR_INTERNAL', `mounting the container's root filesystem failed: ${(err as Error).message}`, { cause: err });
+    }
+    return { merged, upper };
+  }
+
+  /** Unmounts a container rootfs if mounted; idempotent. */
+  async unmountRootfs(containerDir: string): Promise<void> {
+    const merged = join(containerDir, 'merged');
+    if (!(await isMountPoint(merged))) return;
+    for (let attempt = 0; ; attempt++) {
+      const r = await execFileResult('umount', [merged]);
+      if (r.code === 0 || !(await isMountPoint(merged))) return;
+      if (attempt >= 20) throw new EngineError('ERR_INTERNAL', `unmounting ${merged} failed: ${r.stderr.trim()}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+}
+
+/** True if `path` is listed as a mount point in /proc/self/mountinfo. */
+export async function isMountPoint(path: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
+}
