@@ -277,6 +277,7 @@ export class EngineClient {
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         readText(res).then((text) => {
+          req.destroy(); // a half-open capable socket would otherwise stay open after the answer
           if (status >= 400) reject(new ApiError(status, errorMessageFromBody(status, res.headers['content-type'], text, url), 'POST', url));
           else reject(new EngineError('ERR_UNAVAILABLE', `unable to upgrade to tcp, received ${status}`));
         }, reject);

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ApiServer } from '../api/server.js';
 import { ContainerService } from '../engine/containers.js';
 import type { Engine } from '../engine/engine.js';
-import { readHostFacts } from '../engine/host.js';
+import { readHostFacts } from '../spec/host-facts.js';
 import { SystemService } from '../engine/system.js';
 import { EventBus } from '../events/event-bus.js';
 import { ImageStore } from '../image/image-store.js';
@@ -136,7 +136,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   const containers = new ContainerService(meta, images, layers, runtime, events, {
     dataRoot: o.dataRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, cgroupParent: o.cgroupParent, host,
   });
-  const system = new SystemService(meta, host, {
+  const system = new SystemService(meta, {
     dataRoot: o.dataRoot, runRoot: o.runRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, runcPath: o.runc, conmonPath: o.conmon,
   });
   await runtime.init((id, code) => {

@@ -31,7 +31,7 @@ import { newId } from '../util/ids.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateName, parseContainerName } from '../util/names.js';
 import { parseSignal } from '../util/signals.js';
-import type { HostFacts } from './host.js';
+import type { HostFacts } from '../spec/host-facts.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -226,9 +226,7 @@ export class ContainerService {
         daemon: {
           compat: this.options.compat,
           defaultPidsLimit: this.options.defaultPidsLimit,
-          hostBounding: this.options.host.boundingSet,
-          hostRlimits: this.options.host.rlimits,
-          thermalThrottlePaths: this.options.host.thermalThrottlePaths,
+          ...this.options.host,
         },
         cgroupsPath: `${this.options.cgroupParent}/${c.id}`,
         netnsPath: null,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, hostname, totalmem } from 'node:os';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import { execFileResult } from '../util/exec.js';
-import type { HostFacts } from './host.js';
+import { access } from 'node:fs/promises';
 
 export const BRIG_VERSION = '0.1.0';
 /** The Engine API version brig implements, and the oldest it accepts. */
@@ -36,12 +36,10 @@ export class SystemService {
   #versions: Promise<{ runc: string; conmon: string }> | undefined;
 
   private readonly meta: MetadataStore;
-  private readonly host: HostFacts;
   private readonly options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string };
 
-  constructor(meta: MetadataStore, host: HostFacts, options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string }) {
+  constructor(meta: MetadataStore, options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string }) {
     this.meta = meta;
-    this.host = host;
     this.options = options;
   }
 
@@ -76,14 +74,14 @@ export class SystemService {
       images: this.meta.listImages().length,
       dataRoot: this.options.dataRoot,
       runRoot: this.options.runRoot,
-      kernelVersion: this.host.kernelVersion,
+      kernelVersion: (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim(),
       operatingSystem: os.pretty,
       osVersion: os.version,
       architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
       ncpu: cpus().length,
       memTotal: totalmem(),
       name: hostname(),
-      cgroupVersion: this.host.cgroupVersion,
+      cgroupVersion: await cgroupVersion(),
       runcVersion: v.runc,
       conmonVersion: v.conmon,
       compat: this.options.compat,
@@ -101,5 +99,14 @@ async function osRelease(): Promise<{ pretty: string; version: string }> {
     return { pretty: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') };
   } catch {
     return { pretty: 'Linux', version: '' };
+  }
+}
+
+async function cgroupVersion(): Promise<1 | 2> {
+  try {
+    await access('/sys/fs/cgroup/cgroup.controllers');
+    return 2;
+  } catch {
+    return 1;
   }
 }

@@ -2,8 +2,10 @@
  * A reference evaluator for OCI seccomp profiles: which action a syscall with given arguments gets.
  * Used by tests to compare profiles by behaviour, and by anything that wants to explain a profile.
  */
+import { EngineError } from '../errors.js';
 import type { OciSeccomp, OciSeccompArg, OciSeccompSyscall, SeccompAction } from './seccomp-types.js';
 
+/** What the kernel does with one call. */
 export interface SeccompVerdict {
   action: SeccompAction;
   /** errno for SCMP_ACT_ERRNO (EPERM when the profile gives none, as runc does); undefined otherwise. */
@@ -13,7 +15,7 @@ export interface SeccompVerdict {
 /**
  * The verdict for `syscall(args)` under `profile`, on one architecture the profile covers.
  * Arguments are unsigned 64-bit register values; missing ones are 0.
- * @throws Error when two matching rules disagree (an ambiguous profile: libseccomp's choice would
+ * @throws EngineError ERR_INTERNAL when two matching rules disagree (an ambiguous profile: libseccomp's choice would
  *   depend on rule order, which brig's profiles must never rely on).
  */
 export function evaluateSeccomp(profile: OciSeccomp, syscall: string, args: readonly (number | bigint)[] = []): SeccompVerdict {
@@ -24,7 +26,7 @@ export function evaluateSeccomp(profile: OciSeccomp, syscall: string, args: read
   if (!first) return { action: profile.defaultAction, errno: errnoOf(profile.defaultAction, profile.defaultErrnoRet) };
   for (const v of verdicts) {
     if (v.action !== first.action || v.errno !== first.errno) {
-      throw new Error(`ambiguous seccomp profile: ${syscall}(${regs.join(', ')}) matches rules with different actions`);
+      throw new EngineError('ERR_INTERNAL', `ambiguous seccomp profile: ${syscall}(${regs.join(', ')}) matches rules with different actions`);
     }
   }
   return first;

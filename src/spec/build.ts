@@ -20,7 +20,11 @@ export interface DaemonSpecDefaults {
   defaultPidsLimit: number;
   /** The daemon's capability bounding set (`readHostBoundingSet`). */
   hostBounding: string[];
-  /** The daemon's own limits (`readHostRlimits`): runc cannot raise a hard limit above them. */
+  /**
+   * The daemon's own limits (`readHostRlimits`): runc cannot raise a hard limit above them (this host
+   * lacks CAP_SYS_RESOURCE). Only NOFILE is set: RLIMIT_NPROC counts a uid's processes host-wide, so
+   * the container keeps the daemon's and pids.max bounds it instead.
+   */
   hostRlimits: HostRlimits;
   /** `findThermalThrottlePaths()`, masked in every unprivileged container. */
   thermalThrottlePaths: string[];
@@ -28,6 +32,7 @@ export interface DaemonSpecDefaults {
   kernelRelease?: string;
 }
 
+/** Everything `buildOciSpec` needs for one container. */
 export interface SpecInput {
   id: string;
   rootfsPath: string;
@@ -129,7 +134,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   if (Object.keys(sysctl).length > 0) spec.linux.sysctl = sysctl;
 
   if (!privileged) {
-    const seccomp = seccompFor(security.seccomp, caps, daemon.kernelRelease);
+    const seccomp = seccompFor(security.seccomp, caps, daemon.kernelRelease, daemon.compat === 'docker');
     if (seccomp) spec.linux.seccomp = seccomp;
     spec.linux.maskedPaths = maskedPaths(daemon.thermalThrottlePaths);
     spec.linux.readonlyPaths = [...READONLY_PATHS];
@@ -137,10 +142,10 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   return spec;
 }
 
-function seccompFor(seccomp: SecuritySpec['seccomp'], caps: string[], kernelRelease: string | undefined): OciSeccomp | undefined {
+function seccompFor(seccomp: SecuritySpec['seccomp'], caps: string[], kernelRelease: string | undefined, compatArchitectures: boolean): OciSeccomp | undefined {
   switch (seccomp.kind) {
     case 'default':
-      return defaultSeccompProfile(caps);
+      return defaultSeccompProfile(caps, { compatArchitectures });
     case 'unconfined':
       return undefined;
     case 'custom':

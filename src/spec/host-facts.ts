@@ -3,16 +3,19 @@
  * `buildOciSpec` itself stays pure. Each reader is small and takes its source path for tests.
  */
 import { readFile } from 'node:fs/promises';
+import { EngineError } from '../errors.js';
 import { readHostBoundingSet } from '../security/capabilities.js';
 import { findThermalThrottlePaths } from '../security/paths.js';
 
 export type RlimitPair = [soft: number, hard: number];
 
+/** Soft and hard NOFILE and NPROC limits of the daemon. */
 export interface HostRlimits {
   nofile: RlimitPair;
   nproc: RlimitPair;
 }
 
+/** The host facts `SpecInput.daemon` needs. */
 export interface HostFacts {
   hostBounding: string[];
   hostRlimits: HostRlimits;
@@ -23,7 +26,7 @@ export interface HostFacts {
 export function parseProcLimits(text: string): HostRlimits {
   const pick = (label: string): RlimitPair => {
     const m = new RegExp(`^${label}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(text);
-    if (!m) throw new Error(`no "${label}" line in process limits`);
+    if (!m) throw new EngineError('ERR_INTERNAL', `no "${label}" line in process limits`);
     return [limitValue(m[1]!), limitValue(m[2]!)];
   };
   return { nofile: pick('Max open files'), nproc: pick('Max processes') };
@@ -47,6 +50,6 @@ export async function readHostFacts(): Promise<HostFacts> {
 function limitValue(text: string): number {
   if (text === 'unlimited') return Number.MAX_SAFE_INTEGER;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bad limit value "${text}" in process limits`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new EngineError('ERR_INTERNAL', `bad limit value "${text}" in process limits`);
   return n;
 }

@@ -4,7 +4,7 @@
  * a host file (e.g. `/etc/passwd -> /../../etc/shadow`).
  */
 import { constants } from 'node:fs';
-import { lstat, open, readlink, realpath } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { EngineError } from '../errors.js';
 
@@ -85,6 +85,32 @@ export async function readFileInRoot(root: string, path: string, maxBytes = 16 *
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Makes sure `path` (e.g. the working directory) exists as a directory inside `root`, creating the
+ * missing components with mode 0755 and root ownership, as Docker does for WORKDIR. Symlinks are
+ * resolved inside the root first, so an image cannot make brig create directories on the host.
+ * Returns the host path of the directory.
+ * @throws EngineError ERR_INVALID_ARGUMENT when an existing component is not a directory.
+ */
+export async function ensureDirInRoot(root: string, path: string): Promise<string> {
+  const hostPath = await resolveInRoot(root, path);
+  try {
+    await mkdir(hostPath, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      throw new EngineError('ERR_INVALID_ARGUMENT', `cannot create directory ${path} in the container: not a directory`, { cause: err });
+    }
+    throw err;
+  }
+  const [real, realRoot, st] = await Promise.all([realpath(hostPath), realpath(root), stat(hostPath)]);
+  if (real !== realRoot && !real.startsWith(realRoot === sep ? sep : realRoot + sep)) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `${path} resolves outside the container's root filesystem`);
+  }
+  if (!st.isDirectory()) throw new EngineError('ERR_INVALID_ARGUMENT', `${path} in the container is not a directory`);
+  return hostPath;
 }
 
 function isMissing(err: unknown): boolean {

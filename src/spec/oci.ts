@@ -10,6 +10,7 @@ export type { OciSeccomp, OciSeccompArg, OciSeccompSyscall, SeccompAction, Secco
 
 export const OCI_VERSION = '1.0.2-dev';
 
+/** The whole config.json. */
 export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
@@ -21,6 +22,7 @@ export interface OciSpec {
   linux: OciLinux;
 }
 
+/** `process`: what runs as the container's PID 1, and with which privileges. */
 export interface OciProcess {
   terminal?: boolean;
   consoleSize?: { height: number; width: number };
@@ -36,6 +38,7 @@ export interface OciProcess {
   selinuxLabel?: string;
 }
 
+/** `process.user`: numeric ids only (names are resolved by `resolveUser`). */
 export interface OciUser {
   uid: number;
   gid: number;
@@ -50,12 +53,14 @@ export interface OciCapabilities {
   permitted: string[];
 }
 
+/** One `process.rlimits` entry (`RLIMIT_NOFILE`…). */
 export interface OciRlimit {
   type: string;
   hard: number;
   soft: number;
 }
 
+/** One `mounts` entry; applied in order, after the rootfs. */
 export interface OciMount {
   destination: string;
   type?: string;
@@ -63,20 +68,24 @@ export interface OciMount {
   options?: string[];
 }
 
+/** Namespace kinds runc 1.1 knows (no `time` namespace yet). */
 export type OciNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
 
+/** One `linux.namespaces` entry. */
 export interface OciNamespace {
   type: OciNamespaceType;
   /** Join this namespace (e.g. `/var/run/netns/x`) instead of creating a new one. */
   path?: string;
 }
 
+/** One `linux.uidMappings`/`gidMappings` range of a user namespace. */
 export interface OciIdMapping {
   containerID: number;
   hostID: number;
   size: number;
 }
 
+/** `linux.resources.memory`, bytes; swap is memory+swap, -1 = unlimited. */
 export interface OciMemory {
   limit?: number;
   reservation?: number;
@@ -86,6 +95,7 @@ export interface OciMemory {
   disableOOMKiller?: boolean;
 }
 
+/** `linux.resources.cpu`: shares, CFS quota/period in µs, cpuset. */
 export interface OciCpu {
   shares?: number;
   quota?: number;
@@ -94,6 +104,7 @@ export interface OciCpu {
   mems?: string;
 }
 
+/** `linux.resources`: the container's cgroup settings. */
 export interface OciResources {
   devices?: OciDeviceCgroup[];
   memory?: OciMemory;
@@ -101,6 +112,7 @@ export interface OciResources {
   pids?: { limit: number };
 }
 
+/** `linux`: namespaces, cgroup, seccomp and the /proc and /sys hardening. */
 export interface OciLinux {
   namespaces: OciNamespace[];
   uidMappings?: OciIdMapping[];

@@ -126,7 +126,12 @@ export function fromDockerCreate(body: unknown): CreateRequest {
   if (memory !== 0 && memory < 6 * 1024 * 1024) {
     throw new EngineError('ERR_INVALID_ARGUMENT', 'Minimum memory limit allowed is 6MB');
   }
-  const memorySwap = optInt(host, 'MemorySwap', 'HostConfig.MemorySwap');
+  let memorySwap = optInt(host, 'MemorySwap', 'HostConfig.MemorySwap');
+  // Docker's default: as much swap as memory (memory+swap = 2 × memory).
+  if (memory > 0 && memorySwap === 0) memorySwap = memory * 2;
+  if (memory > 0 && memorySwap > 0 && memorySwap < memory) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
   const swappiness = optIntOrNull(host, 'MemorySwappiness', 'HostConfig.MemorySwappiness');
   if (swappiness !== null && swappiness !== -1) {
     throw new EngineError('ERR_NOT_IMPLEMENTED', 'HostConfig.MemorySwappiness: --memory-swappiness is not supported by brig yet');

@@ -34,8 +34,9 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   }
 }
 
+/** Docker joins path and args with spaces, unquoted; the CLI quotes and truncates it. */
 function commandLine(c: ContainerRecord): string {
-  return [c.path, ...c.args].map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
+  return [c.path, ...c.args].join(' ');
 }
 
 function networkNone() {
