@@ -55,7 +55,7 @@ export interface ApplyOptions {
   maxLinkTargetLength?: number;
   /** Maximum size of one PAX header or GNU long-name record. Default 1 MiB (as Go's archive/tar). */
   maxPaxHeaderSize?: number;
-  /** Aborting destroys the input and rejects with the signal's reason (or `ERR_UNAVAILABLE`). */
+  /** Aborting destroys the input and rejects with `ERR_UNAVAILABLE` (or the reason, if it is an EngineError). */
   signal?: AbortSignal;
 }
 
@@ -134,8 +134,9 @@ const unsafe = (message: string) => new EngineError('ERR_UNSAFE_ARCHIVE', messag
  * way. Data after the end-of-archive marker is read too (Docker hashes it into the diff ID).
  *
  * **Destination.** `destDir` must be an existing real directory (not a symlink) that nothing else
- * modifies during the call, normally the fresh, empty directory of one layer. Its own metadata is
- * never changed by the archive (a `./` entry is skipped, as Docker and containerd do).
+ * modifies during the call, normally the fresh, empty directory of one layer. Its own mode, owner
+ * and times are never changed by the archive (a `./` entry is skipped, as Docker and containerd do);
+ * a top-level `.wh..wh..opq` does mark it opaque.
  *
  * **Path safety.** Names are normalised lexically: leading `/` and `./` are stripped, `.` and empty
  * components dropped, `..` pops a component and refuses the entry if it would climb above the root;
@@ -183,6 +184,10 @@ const unsafe = (message: string) => new EngineError('ERR_UNSAFE_ARCHIVE', messag
  * `ERR_INTERNAL` (an unexpected file-system error, with the cause). On any error the input stream is
  * destroyed (reading stops) and the promise rejects; nothing is ever created outside `destDir`, but
  * `destDir` is left half-applied: **the caller owns its cleanup** (delete it).
+ *
+ * **Cost.** Per-entry metadata work uses synchronous syscalls and the loop yields to the event loop
+ * at least every 10 ms (see `LayerApplier`). 10,000 small files apply in about 0.5 s on tmpfs; on a
+ * slow disk the file system dominates, as it does for GNU tar.
  *
  * Requires root (chown, mknod, `trusted.*` xattrs) and the `mknod` (coreutils) and `setfattr`
  * (attr) binaries, which are given a directory or file descriptor as fd 3 and never a shell.
@@ -302,7 +307,7 @@ function resolveLimits(options: ApplyOptions): Limits {
   for (const key of Object.keys(DEFAULTS) as (keyof Limits)[]) {
     const v = options[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !(v > 0) || Number.isNaN(v)) {
+    if (typeof v !== 'number' || !(v > 0)) {
       throw new EngineError('ERR_INVALID_ARGUMENT', `applyLayer option ${key} must be a positive number`);
     }
     out[key] = v;
@@ -338,8 +343,9 @@ async function checkRoot(destDir: string): Promise<string> {
  * writes to the destination concurrently.
  *
  * Metadata operations are synchronous syscalls on purpose: each is one short call on a local file
- * system, and going through the libuv thread pool costs 10–20× more per small file (measured: 10,000
- * small files take ~0.5 s of syscalls but 5–10 s as promises on a 2-CPU VM). Content of files larger
+ * system, and going through the libuv thread pool costs 10–20× more per small file (measured on a
+ * 2-CPU VM, tmpfs: open/write/fchown/fchmod/futimes/close for 10,000 files take 0.2 s as sync calls,
+ * 3–3.5 s through `fs/promises`). Content of files larger
  * than {@link SYNC_WRITE_MAX} is written asynchronously, and applyLayer yields to the event loop at
  * least every {@link YIELD_EVERY_MS} ms, so the daemon is never blocked for long.
  */
@@ -837,7 +843,7 @@ function runHelper(file: string, args: readonly string[], fd: number): Promise<v
     child.on('error', reject);
     child.on('close', (code, sig) => {
       if (code === 0) resolve();
-      else reject(new Error(`${file} ${args[0] ?? ''} … failed (${code ?? sig}): ${stderr.trim()}`));
+      else reject(new Error(`${file} failed (${code === null ? `signal ${sig}` : `exit ${code}`}): ${stderr.trim()}`));
     });
   });
 }

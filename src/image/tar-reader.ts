@@ -2,8 +2,8 @@
  * A strict, pull-based streaming tar reader for image layers (ustar, PAX, GNU long names).
  *
  * Why not `tar-stream`'s extractor: it decodes PAX values as UTF-8 text, which corrupts binary
- * `SCHILY.xattr.security.capability` values, it follows no size limit below 4 MiB for extended
- * headers, and it pushes data instead of letting the consumer pull it. This reader follows Go's
+ * `SCHILY.xattr.security.capability` values; its only cap on extended headers is a fixed 4 MiB; and
+ * it pushes data instead of letting the consumer pull it. This reader follows Go's
  * `archive/tar` (the reader Docker and containerd use) for every parsing decision, so brig sees the
  * same entries they would:
  *
@@ -86,11 +86,6 @@ export class TarReader {
   constructor(source: AsyncIterable<Buffer>, limits: TarReaderLimits) {
     this.#src = source[Symbol.asyncIterator]();
     this.#limits = limits;
-  }
-
-  /** Archive bytes consumed so far. */
-  get position(): number {
-    return this.#position;
   }
 
   /** Yields the entries in archive order; ends at the end-of-archive marker or a clean end of data. */
