@@ -53,8 +53,6 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface StreamOptions extends RequestOptions {}
-
 /** The registration of a `POST /containers/{id}/wait`: its headers have arrived, the body has not. */
 export interface ContainerWait {
   /** Settles when the daemon sends the body. Rejects with an AbortError after `cancel()`. */
@@ -88,8 +86,8 @@ export interface LogsOptions {
 export interface ImportImageOptions {
   /** Target reference, tag included (`busybox:latest`); Docker has no separate `tag` parameter for imports. */
   repo?: string;
-  /** Dockerfile instructions applied to the image config, e.g. `CMD ["sh"]`. */
-  changes?: readonly string[];
+  /** Dockerfile instructions applied to the image config, e.g. `CMD ["sh"]` (one `changes=` each). */
+  changes?: string | readonly string[];
   message?: string;
   signal?: AbortSignal;
 }
@@ -134,7 +132,8 @@ function parseJson<T>(text: string, what: string): T {
  * A Docker Engine API client bound to one socket.
  *
  * Lifecycle: create one per process; requests reuse keep-alive connections (idle ones do not keep
- * the process alive); `close()` drops them. Hijacked streams use their own connections.
+ * the process alive); `close()` drops them all. Hijacked streams use their own connections, which
+ * `close()` leaves alone.
  * Errors: `ApiError` (an EngineError with `status`) for answers ≥ 400, ERR_UNAVAILABLE or
  * ERR_FORBIDDEN when the socket cannot be reached, ERR_INVALID_JSON for unparsable answers,
  * `ProgressError` for in-stream failures of progress streams, AbortError when a signal fires.
@@ -152,7 +151,7 @@ export class EngineClient {
     this.agent = new http.Agent({ keepAlive: true });
   }
 
-  /** Closes idle keep-alive connections; requests still running are not affected. */
+  /** Closes the pooled connections, in-flight requests' included; call it when done with the client. */
   close(): void {
     this.agent.destroy();
   }
@@ -234,7 +233,7 @@ export class EngineClient {
   }
 
   /** A request whose answer is a stream (logs, events, progress): resolves with the raw response. */
-  stream(method: string, path: string, options: StreamOptions = {}): Promise<IncomingMessage> {
+  stream(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     return this.send(method, path, options);
   }
 
@@ -276,8 +275,9 @@ export class EngineClient {
       });
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
+        const socket = res.socket;
         readText(res).then((text) => {
-          req.destroy(); // a half-open capable socket would otherwise stay open after the answer
+          socket.destroy(); // the half-open capable socket would otherwise stay open after the answer
           if (status >= 400) reject(new ApiError(status, errorMessageFromBody(status, res.headers['content-type'], text, url), 'POST', url));
           else reject(new EngineError('ERR_UNAVAILABLE', `unable to upgrade to tcp, received ${status}`));
         }, reject);

@@ -129,7 +129,7 @@ describe('Engine API', () => {
   });
 
   test('logs are multiplexed with stdout and stderr apart, tail and timestamps work', async () => {
-    const c = await d.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'echo a; echo b >&2; echo c'] });
+    const c = await d.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c'] });
     const id = (c.json() as { Id: string }).Id;
     await d.http('POST', `/containers/${id}/start`);
     await d.http('POST', `/containers/${id}/wait`);

@@ -141,7 +141,10 @@ export function fromDockerCreate(body: unknown): CreateRequest {
   if (nanoCpus !== 0 && cpuQuota !== 0) {
     throw new EngineError('ERR_INVALID_ARGUMENT', 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   }
-  const pidsLimit = optIntOrNull(host, 'PidsLimit', 'HostConfig.PidsLimit');
+  // The docker CLI sends 0 when --pids-limit is not given, so 0 means "daemon default" (2048) here;
+  // -1 asks for no limit.
+  const rawPids = optIntOrNull(host, 'PidsLimit', 'HostConfig.PidsLimit');
+  const pidsLimit = rawPids === 0 ? null : rawPids;
 
   const stopTimeout = optIntOrNull(cfg, 'StopTimeout', 'StopTimeout');
   const stopSignal = optString(cfg, 'StopSignal', 'StopSignal');
