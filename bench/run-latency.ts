@@ -42,6 +42,8 @@ Options:
   --runs N             timed runs per engine and case (default 20)
   --warmup N           untimed warm-up runs per engine and case (default 2)
   --breakdown-runs N   runs of the brig create/start/rm breakdown (default 10, 0 = skip)
+  --pause MS           idle time before each timed run, so that one engine's background work after
+                       a run (container teardown) does not land in the other's sample (default 0)
   --only ENGINE        benchmark only brig or only dockerd (for debugging the bench)
   --json               print the results as JSON on stdout (progress still goes to stderr)
   --check              exit 1 when brig misses the goal
@@ -53,6 +55,7 @@ interface Options {
   runs: number;
   warmup: number;
   breakdownRuns: number;
+  pauseMs: number;
   engines: EngineName[];
   json: boolean;
   check: boolean;
@@ -164,15 +167,11 @@ function deadline(ms: number): Promise<false> {
   return new Promise((r) => setTimeout(() => r(false), ms).unref());
 }
 
+/** Alive and not a zombie (a zombie still answers kill(pid, 0); PID 1 here reaps lazily). */
 function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSyncSafe(`/proc/${pid}/stat`);
-    if (!stat) return false;
-    // A zombie still answers kill(pid, 0); PID 1 on this machine kind reaps lazily.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  const stat = readFileSyncSafe(`/proc/${pid}/stat`);
+  if (!stat) return false;
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 function readFileSyncSafe(path: string): string {
@@ -279,6 +278,8 @@ interface DaemonHandle {
 
 interface CleanupState {
   root?: string;
+  /** Daemons verified by the cleanup to have no containers left (docker ps -a and runc state). */
+  verifiedEmpty: EngineName[];
   bridge: boolean;
   policyRcCreated: boolean;
   /** Host paths dockerd creates whatever its flags say; removed at the end unless they existed before it started. */
@@ -311,14 +312,14 @@ async function spawnDaemon(state: CleanupState, h: Omit<DaemonHandle, 'child'>, 
   const d: DaemonHandle = { ...h, child };
   state.daemons.push(d);
   child.on('error', () => {});
-  const deadline = Date.now() + timeoutMs;
+  const until = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${h.name} exited during startup (${child.exitCode ?? child.signalCode}); log ${h.logFile}:\n${await tail(h.logFile)}`);
     }
     if (await ping(h.socket)) return d;
     if (stopping) throw new Error('interrupted');
-    if (Date.now() > deadline) throw new Error(`${h.name} did not answer /_ping within ${timeoutMs / 1000} s; log:\n${await tail(h.logFile)}`);
+    if (Date.now() > until) throw new Error(`${h.name} did not answer /_ping within ${timeoutMs / 1000} s; log:\n${await tail(h.logFile)}`);
     await sleep(50);
   }
 }
@@ -364,6 +365,8 @@ async function startDockerd(state: CleanupState, root: string, rand: string, doc
     '--cgroup-parent', cgroupParent,
   ];
   progress(`starting the reference dockerd (${dockerd}) on ${socket}`);
+  // dockerd 20.10 starts its own containerd (state under --exec-root) unless a system one answers here.
+  if (existsSync('/run/containerd/containerd.sock')) progress('note: dockerd will use the system containerd at /run/containerd/containerd.sock');
   return spawnDaemon(state, {
     name: 'dockerd', socket, logFile: join(dir, 'dockerd.log'), env: cliEnv(socket, join(dir, 'cli-config')),
     cgroupParent, runcRoot: join(execRoot, 'runtime-runc', 'moby'),
@@ -453,7 +456,10 @@ interface Results {
   goal?: { case: string; brigMedian: number; dockerdMedian: number; maxMedian: number; maxRatio: number; medianOk: boolean; ratioOk: boolean; met: boolean };
   breakdown?: { runs: number; network: string; create: Stats; start: Stats; rm: Stats };
   benchSeconds: number;
+  /** Cleanup problems (empty = nothing left behind). */
   cleanup: string[];
+  /** Daemons verified to have no containers left before they were stopped. */
+  noContainersLeft: EngineName[];
 }
 
 async function timedRun(docker: string, d: DaemonHandle, args: string[]): Promise<number> {
@@ -467,7 +473,10 @@ async function benchCase(docker: string, c: CaseSpec, daemons: DaemonHandle[], o
   for (let i = 0; i < o.warmup; i++) for (const d of daemons) await timedRun(docker, d, c.args);
   const samples = new Map<EngineName, number[]>(daemons.map((d) => [d.name, []]));
   for (let i = 0; i < o.runs; i++) {
-    for (const d of daemons) samples.get(d.name)!.push(await timedRun(docker, d, c.args));
+    for (const d of daemons) {
+      if (o.pauseMs) await sleep(o.pauseMs);
+      samples.get(d.name)!.push(await timedRun(docker, d, c.args));
+    }
   }
   const res: CaseResult = { name: c.name, description: c.description };
   const b = samples.get('brig');
@@ -533,7 +542,9 @@ function report(r: Results): string {
       ` (sum ${f3(b.create.median + b.start.median + b.rm.median)} s)`);
   }
   out.push('');
-  out.push(`bench took ${r.benchSeconds.toFixed(1)} s${r.cleanup.length ? `; cleanup problems: ${r.cleanup.join('; ')}` : '; cleanup: nothing left behind'}`);
+  out.push(`bench took ${r.benchSeconds.toFixed(1)} s`);
+  out.push(r.cleanup.length ? `cleanup PROBLEMS: ${r.cleanup.join('; ')}` :
+    `cleanup: no containers left in ${r.noContainersLeft.join(' or ')} (docker ps -a and runc state empty); daemons stopped; ${r.host.dockerd ? `bridge ${BRIDGE}, ` : ""}cgroups and temp dir removed`);
   return out.join('\n');
 }
 
@@ -570,6 +581,7 @@ async function doCleanup(state: CleanupState, docker: string | undefined): Promi
       const again = await run(docker, ['ps', '-aq', '--no-trunc'], d.env, { timeoutMs: 30_000, cleanup: true }).catch(() => undefined);
       if (again?.code !== 0) note(`${d.name}: could not list containers`);
       else if (again.stdout.trim()) note(`${d.name} still lists containers: ${again.stdout.trim().split('\n').join(' ')}`);
+      else if ((await readdir(d.runcRoot).catch(() => [] as string[])).length === 0) state.verifiedEmpty.push(d.name);
     } else if (!alive) {
       note(`${d.name} had already exited (${d.child.exitCode ?? d.child.signalCode}); log: ${d.logFile}`);
     }
@@ -673,6 +685,7 @@ function parseOptions(argv: string[]): Options {
       runs: { type: 'string' },
       warmup: { type: 'string' },
       'breakdown-runs': { type: 'string' },
+      pause: { type: 'string' },
       only: { type: 'string' },
       json: { type: 'boolean' },
       check: { type: 'boolean' },
@@ -695,6 +708,7 @@ function parseOptions(argv: string[]): Options {
     runs: int('runs', values.runs, 20, 1),
     warmup: int('warmup', values.warmup, 2, 0),
     breakdownRuns: int('breakdown-runs', values['breakdown-runs'], 10, 0),
+    pauseMs: int('pause', values.pause, 0, 0),
     engines: only ? [only] : ['brig', 'dockerd'],
     json: values.json ?? false,
     check: values.check ?? false,
@@ -714,7 +728,7 @@ async function main(): Promise<number> {
     process.stderr.write('bench/run-latency: must run as root (it starts dockerd and brig daemons)\n');
     return 2;
   }
-  const state: CleanupState = { bridge: false, policyRcCreated: false, daemons: [] };
+  const state: CleanupState = { verifiedEmpty: [], bridge: false, policyRcCreated: false, daemons: [] };
   let docker: string | undefined;
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -774,6 +788,7 @@ async function main(): Promise<number> {
       ...(bd ? { breakdown: bd } : {}),
       benchSeconds: 0,
       cleanup: [],
+      noContainersLeft: [],
     };
     const head = cases.find((c) => c.name === 'none');
     if (head?.brig && head.dockerd) {
@@ -788,7 +803,10 @@ async function main(): Promise<number> {
     failure = err as Error;
   } finally {
     const problems = await cleanup(state, docker);
-    if (results) results.cleanup = problems;
+    if (results) {
+      results.cleanup = problems;
+      results.noContainersLeft = state.verifiedEmpty;
+    }
     else if (problems.length && !failure) failure = new Error(`cleanup problems: ${problems.join('; ')}`);
   }
   if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
