@@ -3,8 +3,8 @@
  * the stores, runtime, engine and API server, reconciles containers left from a previous run, and
  * serves until SIGTERM/SIGINT. Stopping the daemon never stops containers (live restore).
  */
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiServer } from '../api/server.js';
 import { ContainerService } from '../engine/containers.js';
@@ -148,6 +148,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
   const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });
   await server.listen();
+  if (gid !== undefined) await openSocketDir(o.socket, o.runRoot, gid);
   log(`brig daemon ready: socket ${o.socket}, data root ${o.dataRoot}, compat ${o.compat}`);
   return {
     engine,
@@ -158,6 +159,16 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
       await rm(o.pidFile, { force: true });
     },
   };
+}
+
+/**
+ * A socket inside the (private) run root must be reachable for the socket's group: the directory
+ * becomes root:<group> 0750, its other contents stay 0700.
+ */
+async function openSocketDir(socket: string, runRoot: string, gid: number): Promise<void> {
+  if (dirname(socket) !== runRoot) return;
+  await chown(runRoot, 0, gid);
+  await chmod(runRoot, 0o750);
 }
 
 /** Refuses to start twice on the same run root; a stale pid file (dead process) is replaced. */
