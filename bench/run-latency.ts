@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -448,7 +448,7 @@ interface CaseResult {
 }
 
 interface Results {
-  host: { kernel: string; cpus: number; cli: string; cliVersion: string; dockerd?: string; brig?: string };
+  host: { kernel: string; cpus: number; loadavgAtStart: number[]; cli: string; cliVersion: string; dockerd?: string; brig?: string };
   runs: number;
   warmup: number;
   image: { tarDigest: string; brigLayers?: string[]; dockerdLayers?: string[]; same: boolean };
@@ -510,7 +510,7 @@ async function breakdown(docker: string, d: DaemonHandle, runs: number): Promise
 function report(r: Results): string {
   const out: string[] = [];
   const engines = `brig ${r.host.brig ?? '-'} vs dockerd ${r.host.dockerd ?? '-'}`;
-  out.push(`brig run latency: ${engines}; docker CLI ${r.host.cliVersion}; kernel ${r.host.kernel}, ${r.host.cpus} CPUs`);
+  out.push(`brig run latency: ${engines}; docker CLI ${r.host.cliVersion}; kernel ${r.host.kernel}, ${r.host.cpus} CPUs, load average ${r.host.loadavgAtStart.join(' ')} at start`);
   out.push(`${r.runs} runs per engine and case, interleaved brig/dockerd after ${r.warmup} warm-ups each; wall time of the docker CLI process, seconds`);
   out.push(`busybox rootfs (from ${BUSYBOX}): layer ${r.image.tarDigest.slice(0, 19)}… ${r.image.same ? 'identical in both engines' :
     `DIFFERS: tar ${r.image.tarDigest}, brig ${r.image.brigLayers?.join(',')}, dockerd ${r.image.dockerdLayers?.join(',')}`}`);
@@ -717,6 +717,7 @@ function parseOptions(argv: string[]): Options {
 
 async function main(): Promise<number> {
   const t0 = process.hrtime.bigint();
+  const load = loadavg().map((x) => Math.round(x * 100) / 100); // other work on the host skews the numbers
   let o: Options;
   try {
     o = parseOptions(process.argv.slice(2));
@@ -780,7 +781,7 @@ async function main(): Promise<number> {
     const bd = brig && o.breakdownRuns > 0 ? await breakdown(docker, brig, o.breakdownRuns) : undefined;
 
     results = {
-      host: { kernel: release(), cpus: cpus().length, cli: docker, cliVersion, ...(ref?.version ? { dockerd: ref.version } : {}), ...(brig?.version ? { brig: brig.version } : {}) },
+      host: { kernel: release(), cpus: cpus().length, loadavgAtStart: load, cli: docker, cliVersion, ...(ref?.version ? { dockerd: ref.version } : {}), ...(brig?.version ? { brig: brig.version } : {}) },
       runs: o.runs,
       warmup: o.warmup,
       image,

@@ -154,6 +154,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
     engine,
     async stop() {
       await server.close();
+      await containers.drain();
       runtime.close();
       meta.close();
       await rm(o.pidFile, { force: true });

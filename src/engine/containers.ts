@@ -9,7 +9,7 @@
  * Every step of one container runs under its lock, so start/stop/remove/exit never interleave.
  * Each step that makes something (mount, runtime task, files) undoes it on failure.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, errors } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -26,7 +26,6 @@ import { ensureDirInRoot } from '../spec/in-root.js';
 import { resolveUser } from '../spec/user.js';
 import type { LayerStore } from '../store/layers/layer-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { newId } from '../util/ids.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateName, parseContainerName } from '../util/names.js';
@@ -232,7 +231,8 @@ export class ContainerService {
         netnsPath: null,
         extraMounts: etc,
       });
-      await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(oci));
+      // The bundle is rebuilt at every start and removed on exit: no fsync needed.
+      await writeFile(join(dir, 'config.json'), JSON.stringify(oci), { mode: 0o600 });
       await this.runtime.clearExit(c.id);
       const { pid } = await this.runtime.create({
         id: c.id,
@@ -290,7 +290,11 @@ export class ContainerService {
     return this.#exits.get(id)?.promise ?? Promise.resolve();
   }
 
-  /** Called by the runtime when a task's exit code is recorded. */
+  /**
+   * Called by the runtime when a task's exit code is recorded. The exit is recorded and announced
+   * first (waiters for `next-exit` answer at once), then the task's host state is removed, then an
+   * `--rm` container is removed.
+   */
   async handleExit(id: string, exitCode: number): Promise<void> {
     await this.#lock.run(id, async () => {
       const c = this.meta.getContainer(id);
@@ -300,24 +304,29 @@ export class ContainerService {
         return;
       }
       if (c.state.status !== 'running' && c.state.status !== 'paused') return;
-      await this.#cleanupTask(c);
       const state: ContainerState = {
         ...c.state, status: 'exited', pid: 0, exitCode, finishedAt: new Date().toISOString(),
       };
       this.meta.updateContainerState(id, state);
-      await this.runtime.clearExit(id);
       this.#event(c, 'die', { exitCode: String(exitCode) });
       this.#exits.get(id)?.resolve();
       this.#exits.delete(id);
       this.#resolveWaiters(id, ['next-exit', 'not-running'], { statusCode: exitCode, error: null });
-      if (c.spec.autoRemove) await this.#removeLocked(this.get(id));
+      if (c.spec.autoRemove) {
+        await this.#removeLocked(this.get(id));
+      } else {
+        await this.#cleanupTask(c);
+        await this.runtime.clearExit(id);
+      }
     });
   }
 
-  /** Removes what a run made on the host: runtime state, rootfs mount. */
+  /** Removes what a run made on the host: runtime state and rootfs mount (in parallel). */
   async #cleanupTask(c: ContainerRecord): Promise<void> {
-    await this.runtime.delete(c.id, true).catch(() => {});
-    await this.layers.unmountRootfs(this.containerDir(c.id));
+    await Promise.all([
+      this.runtime.delete(c.id, true).catch(() => {}),
+      this.layers.unmountRootfs(this.containerDir(c.id)),
+    ]);
   }
 
   // ── stop / kill ───────────────────────────────────────────────────────────────────────────────
@@ -381,20 +390,27 @@ export class ContainerService {
     });
   }
 
+  /**
+   * Removes a stopped container: the record goes first (the container is gone for every client and
+   * `removed` waiters answer), then its host state and files, still under the container's lock.
+   * A crash in between leaves runtime state or a directory without a record; `recover()` removes both.
+   */
   async #removeLocked(c: ContainerRecord): Promise<void> {
     if (c.state.status === 'running' || c.state.status === 'paused') {
       throw new EngineError('ERR_CONTAINER_RUNNING', `container ${c.id} is running`);
     }
-    this.meta.updateContainerState(c.id, { ...c.state, status: 'removing' });
-    await this.runtime.delete(c.id, true).catch(() => {});
-    await this.runtime.clearExit(c.id);
-    const dir = this.containerDir(c.id);
-    await this.layers.unmountRootfs(dir);
-    await rm(dir, { recursive: true, force: true });
     this.meta.deleteContainer(c.id);
     this.#endAttaches(c.id);
     this.#event(c, 'destroy');
     this.#resolveWaiters(c.id, ['next-exit', 'not-running', 'removed'], { statusCode: c.state.exitCode, error: null });
+    await this.#cleanupTask(c);
+    await this.runtime.clearExit(c.id);
+    await rm(this.containerDir(c.id), { recursive: true, force: true });
+  }
+
+  /** Resolves when every lifecycle operation in flight has finished (for a clean shutdown). */
+  drain(): Promise<void> {
+    return this.#lock.idle();
   }
 
   // ── wait ──────────────────────────────────────────────────────────────────────────────────────
@@ -577,6 +593,14 @@ export class ContainerService {
       await this.layers.unmountRootfs(dir).catch(() => {});
       if (c.spec.autoRemove && c.state.status === 'exited') {
         await this.#lock.run(c.id, () => this.#removeLocked(c));
+      }
+    }
+    // Container directories without a record: a crash between removing the record and the files.
+    const dirs = await readdir(join(this.options.dataRoot, 'containers')).catch(() => [] as string[]);
+    for (const name of dirs) {
+      if (/^[0-9a-f]{64}$/.test(name) && !this.meta.getContainer(name)) {
+        await this.layers.unmountRootfs(this.containerDir(name)).catch(() => {});
+        await rm(this.containerDir(name), { recursive: true, force: true });
       }
     }
     // Runtime tasks without a record are leftovers of a crash between create and insert.

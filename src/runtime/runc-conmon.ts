@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { execFileResult } from '../util/exec.js';
@@ -160,11 +160,13 @@ export class RuncConmonRuntime implements Runtime {
   }
 
   async delete(id: string, force = false): Promise<void> {
+    await rm(join(this.#socketDir, id.slice(0, 16)), { force: true });
+    // No runc state dir: nothing to delete (saves a runc process on every removal).
+    if (!(await exists(join(this.#runcRoot, id)))) return;
     const r = await this.#runc_(force ? ['delete', '--force', id] : ['delete', id]);
     if (r.code !== 0 && !/does not exist|not exist|container .* not found/i.test(r.stderr)) {
       throw new Error(`runc delete ${id}: ${cleanRuncMessage(r.stderr)}`);
     }
-    await rm(join(this.#socketDir, id.slice(0, 16)), { force: true });
   }
 
   async state(id: string): Promise<TaskState | undefined> {
@@ -269,4 +271,13 @@ export function cleanRuncMessage(text: string): string {
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(t);
   if (!m) return t;
   return m[1]!.replace(/\\(.)/g, '$1');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

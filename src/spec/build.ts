@@ -142,10 +142,24 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   return spec;
 }
 
+/** Default profiles by capability set: building one costs a few ms, and a spec is serialised at once. */
+const profileCache = new Map<string, OciSeccomp>();
+
+function cachedDefaultProfile(caps: string[], compatArchitectures: boolean): OciSeccomp {
+  const key = `${compatArchitectures}:${[...caps].sort().join(',')}`;
+  let p = profileCache.get(key);
+  if (!p) {
+    p = defaultSeccompProfile(caps, { compatArchitectures });
+    if (profileCache.size > 64) profileCache.clear();
+    profileCache.set(key, p);
+  }
+  return p;
+}
+
 function seccompFor(seccomp: SecuritySpec['seccomp'], caps: string[], kernelRelease: string | undefined, compatArchitectures: boolean): OciSeccomp | undefined {
   switch (seccomp.kind) {
     case 'default':
-      return defaultSeccompProfile(caps, { compatArchitectures });
+      return cachedDefaultProfile(caps, compatArchitectures);
     case 'unconfined':
       return undefined;
     case 'custom':
