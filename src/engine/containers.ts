@@ -24,7 +24,7 @@ import { TaskCreateError } from '../runtime/runtime.js';
 import { buildOciSpec } from '../spec/build.js';
 import { ensureDirInRoot } from '../spec/in-root.js';
 import { resolveUser } from '../spec/user.js';
-import type { LayerStore } from '../store/layers/layer-store.js';
+import { isMountPoint, type LayerStore } from '../store/layers/layer-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import { newId } from '../util/ids.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -86,6 +86,8 @@ export class ContainerService {
   readonly #attaches = new Map<string, Set<PendingAttach>>();
   /** Resolves when the container's current run ends (for stop timeouts and log follow). */
   readonly #exits = new Map<string, { promise: Promise<void>; resolve(): void }>();
+  /** Bundles prepared ahead of start (see #prepareAhead): resolves true when ready. */
+  readonly #prepared = new Map<string, Promise<boolean>>();
 
   private readonly meta: MetadataStore;
   private readonly images: ImageStore;
@@ -157,6 +159,7 @@ export class ContainerService {
       throw err;
     }
     this.#event(record, 'create');
+    this.#prepareAhead(record);
     return { id, warnings: [] };
   }
 
@@ -197,12 +200,15 @@ export class ContainerService {
     });
   }
 
-  async #startLocked(c: ContainerRecord): Promise<void> {
+  /**
+   * Makes the OCI bundle of a container: mounts its root filesystem, resolves its user in the
+   * image, and writes config.json. Undoes the mount if anything fails.
+   */
+  async #prepareBundle(c: ContainerRecord): Promise<void> {
     const dir = this.containerDir(c.id);
     const image = this.meta.getImage(c.imageId);
     if (!image) throw errors.noSuchImage(c.imageId);
     const rootfs = await this.layers.mountRootfs(dir, image.chainIds);
-    let taskCreated = false;
     try {
       const user = await resolveUser(rootfs.merged, c.spec.user);
       const cwd = c.spec.workingDir || '/';
@@ -231,8 +237,36 @@ export class ContainerService {
         netnsPath: null,
         extraMounts: etc,
       });
-      // The bundle is rebuilt at every start and removed on exit: no fsync needed.
+      // The bundle is rebuilt for every run and removed on exit: no fsync needed.
       await writeFile(join(dir, 'config.json'), JSON.stringify(oci), { mode: 0o600 });
+    } catch (err) {
+      await this.layers.unmountRootfs(dir).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Prepares the bundle right after create, while the client is still attaching and registering
+   * its wait, so that start only has to run the task. A failure here is not reported: start
+   * prepares again and reports it (Docker reports a bad user or workdir at start, too).
+   */
+  #prepareAhead(c: ContainerRecord): void {
+    const ready = this.#lock.run(c.id, async () => {
+      const cur = this.meta.getContainer(c.id);
+      if (!cur || cur.state.status !== 'created') return false;
+      await this.#prepareBundle(cur);
+      return true;
+    }).catch(() => false);
+    this.#prepared.set(c.id, ready);
+  }
+
+  async #startLocked(c: ContainerRecord): Promise<void> {
+    const dir = this.containerDir(c.id);
+    const ahead = this.#prepared.get(c.id);
+    this.#prepared.delete(c.id);
+    if (!(ahead && (await ahead) && (await isMountPoint(join(dir, 'merged'))))) await this.#prepareBundle(c);
+    let taskCreated = false;
+    try {
       await this.runtime.clearExit(c.id);
       const { pid } = await this.runtime.create({
         id: c.id,
@@ -400,6 +434,7 @@ export class ContainerService {
       throw new EngineError('ERR_CONTAINER_RUNNING', `container ${c.id} is running`);
     }
     this.meta.deleteContainer(c.id);
+    this.#prepared.delete(c.id);
     this.#endAttaches(c.id);
     this.#event(c, 'destroy');
     this.#resolveWaiters(c.id, ['next-exit', 'not-running', 'removed'], { statusCode: c.state.exitCode, error: null });
