@@ -52,7 +52,12 @@ export function queryFilters(q: URLSearchParams, allowed: readonly string[]): Ma
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new EngineError('ERR_INVALID_FILTER', `invalid filters: ${raw}`);
   for (const [k, v] of Object.entries(doc)) {
     if (!allowed.includes(k)) throw new EngineError('ERR_INVALID_FILTER', `Invalid filter '${k}'`);
-    const values = Array.isArray(v) ? v.map(String) : typeof v === 'object' && v !== null ? Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]) : [];
+    // Docker accepts a map of values or a list of strings; anything else is an error, never ignored.
+    let values: string[];
+    if (v === null) values = [];
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) values = v;
+    else if (typeof v === 'object' && !Array.isArray(v)) values = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
+    else throw new EngineError('ERR_INVALID_FILTER', `invalid filters: ${raw}`);
     out.set(k, values);
   }
   return out;

@@ -65,21 +65,30 @@ export class EventBus {
     return {
       close,
       async *[Symbol.asyncIterator]() {
-        while (!closed || queue.length > 0) {
-          const e = queue.shift();
-          if (e) {
-            yield e;
-            continue;
+        try {
+          while (!closed || queue.length > 0) {
+            const e = queue.shift();
+            if (e) {
+              yield e;
+              continue;
+            }
+            if (closed) return;
+            await new Promise<void>((r) => (wake = r));
+            wake = undefined;
           }
-          if (closed) return;
-          await new Promise<void>((r) => (wake = r));
-          wake = undefined;
+        } finally {
+          close(); // a consumer that stops iterating (break, throw) unsubscribes
         }
       },
     };
   }
 }
 
+let lastNs = 0n;
+
+/** Wall-clock ns, strictly increasing so that event times follow publication order. */
 function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  const t = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  lastNs = t > lastNs ? t : lastNs + 1n;
+  return lastNs;
 }

@@ -2,8 +2,10 @@
  * `--change` instructions of `docker import` / `docker commit`: the Dockerfile instructions that only
  * touch the image config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL).
  */
+import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 import type { ImageRunConfig } from '../model/image.js';
+import { parseSignal } from '../util/signals.js';
 
 const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL'];
 
@@ -38,7 +40,9 @@ export function applyChanges(base: ImageRunConfig, changes: readonly string[]): 
       case 'EXPOSE':
         for (const p of rest.split(/\s+/).filter(Boolean)) {
           const port = p.includes('/') ? p.toLowerCase() : `${p}/tcp`;
-          if (!/^[0-9]{1,5}\/(tcp|udp|sctp)$/.test(port)) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid EXPOSE port: ${p}`);
+          if (!/^[0-9]{1,5}\/(tcp|udp|sctp)$/.test(port) || Number.parseInt(port, 10) > 65535) {
+            throw new EngineError('ERR_INVALID_ARGUMENT', `invalid EXPOSE port: ${p}`);
+          }
           if (!c.exposedPorts.includes(port)) c.exposedPorts.push(port);
         }
         break;
@@ -46,7 +50,9 @@ export function applyChanges(base: ImageRunConfig, changes: readonly string[]): 
         c.user = rest;
         break;
       case 'WORKDIR':
-        c.workingDir = rest.startsWith('/') ? rest : `${c.workingDir || '/'}${(c.workingDir || '/').endsWith('/') ? '' : '/'}${rest}`;
+        // Docker: a relative path is joined to the current one and cleaned; an absolute one is kept.
+        if (rest === '') throw new EngineError('ERR_INVALID_ARGUMENT', 'WORKDIR requires exactly one argument');
+        c.workingDir = rest.startsWith('/') ? rest : posix.join('/', c.workingDir, rest).replace(/(.)\/+$/, '$1');
         break;
       case 'VOLUME':
         for (const v of rest.startsWith('[') ? jsonArray(rest, instr) : rest.split(/\s+/).filter(Boolean)) {
@@ -54,6 +60,7 @@ export function applyChanges(base: ImageRunConfig, changes: readonly string[]): 
         }
         break;
       case 'STOPSIGNAL':
+        parseSignal(rest); // a bad one would make every `docker stop` of the image's containers fail
         c.stopSignal = rest;
         break;
     }
@@ -80,22 +87,23 @@ function jsonArray(rest: string, instr: string): string[] {
   return v as string[];
 }
 
-/** `K=V K2="v 2"` or the legacy `K V` form. */
+/** `K=V K2="v 2"` or the legacy `K V` form (Docker picks it when the first word has no `=`). */
 function keyValues(rest: string, instr: string): [string, string][] {
-  if (!rest.includes('=')) {
+  if (!/^\S*/.exec(rest)![0].includes('=')) {
     const m = /^(\S+)\s+(.*)$/s.exec(rest);
     if (!m) throw new EngineError('ERR_INVALID_ARGUMENT', `${instr} requires a key and a value`);
     return [[m[1]!, m[2]!]];
   }
   const out: [string, string][] = [];
-  const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(rest)) !== null) {
+  // Sticky: every word must be a `name=value` pair; nothing is skipped silently.
+  const re = /\s*([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/y;
+  while (re.lastIndex < rest.length) {
+    const m = re.exec(rest);
+    if (!m) throw new EngineError('ERR_INVALID_ARGUMENT', `${instr}: cannot parse ${rest}: expected name=value pairs`);
     let v = m[2]!;
     if (v.startsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
     else if (v.startsWith("'")) v = v.slice(1, -1);
     out.push([m[1]!, v]);
   }
-  if (out.length === 0) throw new EngineError('ERR_INVALID_ARGUMENT', `${instr}: cannot parse ${rest}`);
   return out;
 }

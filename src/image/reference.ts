@@ -26,6 +26,10 @@ const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9]
 export function parseReference(raw: string): ImageRef {
   const bad = () => new EngineError('ERR_INVALID_REFERENCE', `invalid reference format: ${raw}`);
   if (raw.length === 0 || raw.length > 255 + 128 + 72) throw bad();
+  // A tag named like an image ID would shadow that ID in lookups.
+  if (/^[a-f0-9]{64}$/.test(raw)) {
+    throw new EngineError('ERR_INVALID_REFERENCE', `invalid repository name (${raw}), cannot specify 64-byte hexadecimal strings`);
+  }
   let rest = raw;
   let digest: Digest | null = null;
   const at = rest.indexOf('@');
@@ -54,13 +58,13 @@ export function parseReference(raw: string): ImageRef {
     }
   }
   if (domain === 'index.docker.io') domain = DEFAULT_DOMAIN;
+  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = `library/${path}`;
   if (path.split('/').some((c) => !COMPONENT.test(c))) {
     if (path !== path.toLowerCase()) {
       throw new EngineError('ERR_INVALID_REFERENCE', `invalid reference format: repository name (${path}) must be lowercase`);
     }
     throw bad();
   }
-  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = `library/${path}`;
   return { domain, path, tag, digest };
 }
 

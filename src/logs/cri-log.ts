@@ -45,24 +45,30 @@ export function parseRecord(line: Buffer): LogEntry | undefined {
   const time = line.subarray(0, s1).toString('latin1');
   const stream = line.subarray(s1 + 1, s2).toString('latin1');
   if (stream !== 'stdout' && stream !== 'stderr') return undefined;
+  const timeNs = parseTime(time);
+  if (timeNs === undefined) return undefined;
   const tag = line.subarray(s2 + 1, s3 < 0 ? line.length : s3).toString('latin1');
   const payload = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
   const partial = tag.split(':')[0] === 'P';
   return {
     stream,
     time,
-    timeNs: parseTimeNs(time),
+    timeNs,
     data: partial ? Buffer.from(payload) : Buffer.concat([payload, Buffer.from('\n')]),
     partial,
   };
 }
 
-/** `2026-11-28T14:45:41.426404460+00:00` → ns since the epoch. */
+/** `2026-11-28T14:45:41.426404460+00:00` → ns since the epoch (0 if it is not such a time). */
 export function parseTimeNs(time: string): bigint {
+  return parseTime(time) ?? 0n;
+}
+
+function parseTime(time: string): bigint | undefined {
   const m = /^(.*?T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(time);
-  if (!m) return 0n;
+  if (!m) return undefined;
   const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms)) return 0n;
+  if (Number.isNaN(ms)) return undefined;
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
@@ -94,7 +100,9 @@ export async function* readLog(path: string, options: ReadLogOptions = {}): Asyn
   if (!options.follow) return;
 
   let stopped = false;
-  void options.follow.stopped.then(() => (stopped = true));
+  // A rejected `stopped` also ends the follow (and must not become an unhandled rejection).
+  const markStopped = () => (stopped = true);
+  void options.follow.stopped.then(markStopped, markStopped);
   for (;;) {
     if (signal?.aborted) return;
     const wasStopped = stopped;
@@ -143,13 +151,16 @@ async function lastLines(path: string, n: number, wanted: (e: LogEntry) => boole
   } catch {
     return { entries: [], end: 0 };
   }
-  if (n <= 0) return { entries: [], end: size };
   const fh = await open(path, 'r');
   try {
+    // Walk back in blocks, examining each record once, from the last complete one backwards, until
+    // n + 1 wanted F records are seen; then parse forward from just after the (n+1)-th. `buf` holds
+    // only the bytes [pos, pos + buf.length) not examined yet (it ends with a record's newline), so
+    // the work is linear in what is read, whatever n is.
     const block = 64 * 1024;
     let pos = size;
-    let tailBuf = Buffer.alloc(0);
-    // Count full records from the end until we have n logical lines (F records), then parse forward.
+    let buf: Buffer = Buffer.alloc(0);
+    let completeEnd = -1;
     let fulls = 0;
     let start = 0;
     outer: while (pos > 0) {
@@ -157,28 +168,32 @@ async function lastLines(path: string, n: number, wanted: (e: LogEntry) => boole
       pos -= len;
       const b = Buffer.alloc(len);
       await fh.read(b, 0, len, pos);
-      tailBuf = Buffer.concat([b, tailBuf]);
-      // scan lines from the end of what we have (skip the last partial chunk if unterminated)
-      let end = tailBuf.length;
-      if (tailBuf[end - 1] !== 0x0a && pos + tailBuf.length === size) end = tailBuf.lastIndexOf(0x0a) + 1;
-      fulls = 0;
-      let i = end - 1;
-      while (i > 0) {
-        const prev = tailBuf.lastIndexOf(0x0a, i - 1);
-        if (prev < 0 && pos > 0) break;
-        const line = tailBuf.subarray(prev + 1, i);
-        const e = parseRecord(line);
-        if (e && !e.partial && wanted(e)) {
-          fulls++;
-          if (fulls > n) {
-            start = pos + prev + 1 + line.length + 1;
-            break outer;
-          }
+      buf = buf.length ? Buffer.concat([b, buf]) : b;
+      if (completeEnd < 0) {
+        // Skip an unterminated last record: it is still being written.
+        const nl = buf.lastIndexOf(0x0a);
+        if (nl < 0) {
+          buf = Buffer.alloc(0);
+          continue;
         }
-        if (prev < 0) break;
+        completeEnd = pos + nl + 1;
+        if (n <= 0) break;
+        buf = buf.subarray(0, nl + 1);
+      }
+      let i = buf.length - 1; // the newline that ends the record to examine
+      while (i >= 0) {
+        const prev = i > 0 ? buf.lastIndexOf(0x0a, i - 1) : -1;
+        if (prev < 0 && pos > 0) break; // the record starts in the block before
+        const e = parseRecord(buf.subarray(prev + 1, i));
+        if (e && !e.partial && wanted(e) && ++fulls > n) {
+          start = pos + i + 1;
+          break outer;
+        }
         i = prev;
       }
+      buf = buf.subarray(0, i + 1);
     }
+    if (n <= 0) return { entries: [], end: Math.max(completeEnd, 0) };
     const entries: LogEntry[] = [];
     let endOff = start;
     for await (const { entry, end } of records(path, start)) {
@@ -194,10 +209,13 @@ async function lastLines(path: string, n: number, wanted: (e: LogEntry) => boole
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    // The listener goes when the timer fires: a long follow polls thousands of times on one signal.
+    const done = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -44,7 +44,7 @@ export interface ImageRecord {
   /** Sum of the unpacked layer sizes in bytes. */
   size: number;
   created: string;
-  /** Tags pointing at this image, normalised (`docker.io/library/busybox:latest` is stored as `busybox:latest`). */
+  /** Tags pointing at this image, fully qualified (`docker.io/library/busybox:latest`); shown in familiar form. */
   repoTags: string[];
   repoDigests: string[];
   comment: string;

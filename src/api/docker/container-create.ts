@@ -5,6 +5,7 @@
  */
 import { EngineError } from '../../errors.js';
 import type { ContainerSpec, RestartPolicyName, SecuritySpec } from '../../model/container.js';
+import { parseSignal } from '../../util/signals.js';
 import {
   isUnset, object, optBool, optInt, optIntOrNull, optKeySet, optObject, optString, optStringArray,
   optStringMap, optStrSlice, type Json,
@@ -40,13 +41,16 @@ const UNSUPPORTED_HOST_FIELDS: [string, string][] = [
   ['BlkioDeviceWriteBps', '--device-write-bps'],
   ['BlkioDeviceReadIOps', '--device-read-iops'],
   ['BlkioDeviceWriteIOps', '--device-write-iops'],
+  ['CpuRealtimePeriod', '--cpu-rt-period'],
+  ['CpuRealtimeRuntime', '--cpu-rt-runtime'],
+  ['KernelMemoryTCP', 'kernel TCP memory limits'],
+  ['Annotations', '--annotation'],
+  ['Cgroup', 'sharing the cgroup of another container'],
   ['MemoryReservation', '--memory-reservation'],
   ['KernelMemory', '--kernel-memory'],
   ['OomKillDisable', '--oom-kill-disable'],
   ['OomScoreAdj', '--oom-score-adj'],
   ['CgroupParent', '--cgroup-parent'],
-  ['MaskedPaths', 'custom masked paths'],
-  ['ReadonlyPaths', 'custom read-only paths'],
 ];
 
 export interface CreateRequest {
@@ -68,6 +72,12 @@ export function fromDockerCreate(body: unknown): CreateRequest {
       throw new EngineError('ERR_NOT_IMPLEMENTED', `${what} (HostConfig.${field}) is not supported by brig yet`);
     }
   }
+  // An empty list is not "unset" here: `--security-opt systempaths=unconfined` sends [] for "none".
+  for (const field of ['MaskedPaths', 'ReadonlyPaths']) {
+    if (host[field] !== undefined && host[field] !== null) {
+      throw new EngineError('ERR_NOT_IMPLEMENTED', `custom system paths (HostConfig.${field}) are not supported by brig yet`);
+    }
+  }
   if (cfg['Healthcheck'] !== undefined && cfg['Healthcheck'] !== null) {
     const test = optStringArray(object(cfg['Healthcheck'], 'Healthcheck'), 'Test', 'Healthcheck.Test');
     if (test && test.length > 0 && test[0] !== 'NONE') {
@@ -87,7 +97,7 @@ export function fromDockerCreate(body: unknown): CreateRequest {
 
   const networkMode = optString(host, 'NetworkMode', 'HostConfig.NetworkMode', 'default');
   if (!['', 'default', 'none', 'bridge'].includes(networkMode)) {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `network mode "${networkMode}" is not supported by brig yet (only none)`);
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `network mode "${networkMode}" (HostConfig.NetworkMode) is not supported by brig yet`);
   }
   if (networkMode === 'bridge') {
     warnings.push('bridge networking is not available in brig yet: the container gets its own network namespace with loopback only');
@@ -104,18 +114,18 @@ export function fromDockerCreate(body: unknown): CreateRequest {
     throw new EngineError('ERR_INVALID_ARGUMENT', `invalid restart policy '${restartName}'`);
   }
   if (restartName !== 'no') {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `restart policy "${restartName}" is not supported by brig yet`);
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `restart policy "${restartName}" (HostConfig.RestartPolicy) is not supported by brig yet`);
   }
   const autoRemove = optBool(host, 'AutoRemove', 'HostConfig.AutoRemove');
 
   const log = optObject(host, 'LogConfig', 'HostConfig.LogConfig') ?? {};
   const logType = optString(log, 'Type', 'HostConfig.LogConfig.Type');
   if (!['', 'k8s-file', 'json-file'].includes(logType)) {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `log driver "${logType}" is not supported by brig yet`);
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `log driver "${logType}" (HostConfig.LogConfig.Type) is not supported by brig yet`);
   }
   const logConfig = optStringMap(log, 'Config', 'HostConfig.LogConfig.Config');
   if (Object.keys(logConfig).length > 0) {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `log options (${Object.keys(logConfig).join(', ')}) are not supported by brig yet`);
+    throw new EngineError('ERR_NOT_IMPLEMENTED', `log options (${Object.keys(logConfig).join(', ')}) (HostConfig.LogConfig.Config) are not supported by brig yet`);
   }
 
   const consoleSize = optIntArray2(host, 'ConsoleSize', 'HostConfig.ConsoleSize');
@@ -127,6 +137,9 @@ export function fromDockerCreate(body: unknown): CreateRequest {
     throw new EngineError('ERR_INVALID_ARGUMENT', 'Minimum memory limit allowed is 6MB');
   }
   let memorySwap = optInt(host, 'MemorySwap', 'HostConfig.MemorySwap');
+  if (memory === 0 && memorySwap > 0) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'You should always set the Memory limit when using Memoryswap limit, see usage');
+  }
   // Docker's default: as much swap as memory (memory+swap = 2 × memory).
   if (memory > 0 && memorySwap === 0) memorySwap = memory * 2;
   if (memory > 0 && memorySwap > 0 && memorySwap < memory) {
@@ -141,6 +154,10 @@ export function fromDockerCreate(body: unknown): CreateRequest {
   if (nanoCpus !== 0 && cpuQuota !== 0) {
     throw new EngineError('ERR_INVALID_ARGUMENT', 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   }
+  const cpuPeriod = optInt(host, 'CpuPeriod', 'HostConfig.CpuPeriod');
+  if (nanoCpus !== 0 && cpuPeriod !== 0) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  }
   // The docker CLI sends 0 when --pids-limit is not given, so 0 means "daemon default" (2048) here;
   // -1 asks for no limit.
   const rawPids = optIntOrNull(host, 'PidsLimit', 'HostConfig.PidsLimit');
@@ -148,6 +165,7 @@ export function fromDockerCreate(body: unknown): CreateRequest {
 
   const stopTimeout = optIntOrNull(cfg, 'StopTimeout', 'StopTimeout');
   const stopSignal = optString(cfg, 'StopSignal', 'StopSignal');
+  if (stopSignal !== '') parseSignal(stopSignal); // else `docker stop` would fail later, every time
 
   const tty = optBool(cfg, 'Tty', 'Tty');
   const spec: ContainerSpec = {
@@ -180,7 +198,7 @@ export function fromDockerCreate(body: unknown): CreateRequest {
       cpuShares: optInt(host, 'CpuShares', 'HostConfig.CpuShares'),
       nanoCpus,
       cpuQuota,
-      cpuPeriod: optInt(host, 'CpuPeriod', 'HostConfig.CpuPeriod'),
+      cpuPeriod,
     },
     consoleSize,
     logConfig: { type: 'k8s-file', config: {} },
@@ -240,8 +258,9 @@ export function parseSecurity(host: Json): SecuritySpec {
     const key = m?.[1];
     const value = m?.[2];
     if (key === 'no-new-privileges') {
-      if (value === undefined || value === 'true') sec.noNewPrivileges = true;
-      else if (value === 'false') sec.noNewPrivileges = false;
+      // Docker reads the value with Go's strconv.ParseBool.
+      if (value === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) sec.noNewPrivileges = true;
+      else if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) sec.noNewPrivileges = false;
       else throw new EngineError('ERR_INVALID_ARGUMENT', `invalid --security-opt: ${opt}: no-new-privileges takes true or false`);
     } else if (key === 'seccomp' && value !== undefined) {
       if (value === 'unconfined') sec.seccomp = { kind: 'unconfined' };

@@ -1,4 +1,5 @@
 /** `/_ping`, `/version`, `/info`, `/events`, and the 501 answers for endpoints brig does not serve yet. */
+import { once } from 'node:events';
 import type { Engine } from '../../engine/engine.js';
 import { API_VERSION, BRIG_VERSION, MIN_API_VERSION } from '../../engine/system.js';
 import { EngineError } from '../../errors.js';
@@ -143,14 +144,19 @@ export function systemRoutes(router: Router, engine: Engine): void {
       const ms = Number(until / 1_000_000n) - Date.now();
       timer = setTimeout(done, Math.max(0, ms));
     }
-    const write = (e: EngineEvent) => {
+    /** Writes one event; resolves once the client has taken it (back-pressure to the subscription). */
+    const write = async (e: EngineEvent) => {
       if (!matches(e, filters)) return;
       if (since !== undefined && e.timeNano < since) return;
       if (until !== undefined && e.timeNano > until) return;
-      res.write(`${JSON.stringify(toDockerEvent(e)).replace('"timeNano":0', `"timeNano":${e.timeNano}`)}\n`);
+      const line = `${JSON.stringify(toDockerEvent(e)).replace('"timeNano":0', `"timeNano":${e.timeNano}`)}\n`;
+      if (!res.write(line)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
     };
-    if (since !== undefined) for (const e of engine.events.history()) write(e);
-    for await (const e of sub) write(e);
+    if (since !== undefined) for (const e of [...engine.events.history()]) await write(e);
+    for await (const e of sub) {
+      if (res.destroyed) break;
+      await write(e);
+    }
     if (timer) clearTimeout(timer);
     res.end();
   });

@@ -5,7 +5,7 @@
  *
  *   images      id PK (sha256:…) │ config JSON │ chain_ids JSON │ size │ created │ comment │ added
  *   tags        ref PK (normalised name:tag) │ image_id → images.id │ updated
- *   layers      chain_id PK │ diff_id │ parent │ size │ refs (how many images use it)
+ *   layers      chain_id PK │ diff_id │ parent │ size
  *   containers  id PK │ name UNIQUE │ created │ image_id │ spec JSON │ path │ args JSON │ state JSON │
  *               status (denormalised from state, for filtering) │ restart_count
  *   meta        key PK │ value           (daemon id, …)
