@@ -43,7 +43,9 @@ getent group brig >/dev/null || groupadd --system brig
 # npm dependencies (better-sqlite3 builds its native module against Node's headers).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund >/tmp/brig-npm.log 2>&1 || { tail -30 /tmp/brig-npm.log >&2; exit 1; }
+  # `npm install` (not `npm ci`): node-unix-socket lists optional per-platform packages that do not
+  # exist in the registry, which `npm ci` refuses as an out-of-sync lock file.
+  npm install --no-audit --no-fund >/tmp/brig-npm.log 2>&1 || { tail -30 /tmp/brig-npm.log >&2; exit 1; }
 fi
 
 # Build when any source is newer than the last build.
