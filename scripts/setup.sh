@@ -10,10 +10,10 @@ if [ "$(id -u)" != 0 ]; then
   say "must run as root (brig's daemon and tests run containers)"; exit 1
 fi
 
-# Debian packages: runtime (runc, conmon), the built-in image (busybox-static), whiteouts (attr),
+# Debian packages: runtime (runc, conmon), the built-in image (busybox-static), --init (tini), whiteouts (attr),
 # users/groups (passwd, uidmap), networking tools for later issues (iptables, iproute2), and gcc +
 # libc6-dev for the static syscall probe the security tests build.
-PKGS=(runc conmon busybox-static attr uidmap iptables iproute2 util-linux procps gcc libc6-dev)
+PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

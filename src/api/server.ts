@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import { API_VERSION, BRIG_VERSION, MIN_API_VERSION } from '../engine/system.js';
 import { messageOf, sendError, statusOf } from './errors.js';
 import { Router, splitVersion, type RouteContext } from './router.js';
+import { containerAdminRoutes } from './routes/container-admin.js';
 import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
 import { notYetRoutes, systemRoutes } from './routes/system.js';
@@ -28,6 +29,7 @@ export function buildRouter(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
   containerRoutes(router, engine);
+  containerAdminRoutes(router, engine);
   imageRoutes(router, engine);
   notYetRoutes(router);
   return router;

@@ -31,6 +31,8 @@ export interface DaemonOptions {
   defaultPidsLimit: number;
   runc: string;
   conmon: string;
+  /** Static init binary bind-mounted by `--init`. */
+  initPath: string;
   debug: boolean;
 }
 
@@ -48,6 +50,7 @@ Options:
       --cgroup-parent PATH    cgroup prefix for containers (default /brig)
       --default-pids-limit N  pids limit for containers without --pids-limit (default 2048, 0 = none)
       --runc PATH, --conmon PATH   helper binaries
+      --init-path PATH        static init for --init (default /usr/bin/tini-static)
   -D, --debug                 log every request`;
 
 export function parseDaemonArgs(argv: string[]): DaemonOptions {
@@ -65,6 +68,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
       'default-pids-limit': { type: 'string' },
       runc: { type: 'string' },
       conmon: { type: 'string' },
+      'init-path': { type: 'string' },
       debug: { type: 'boolean', short: 'D' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -100,6 +104,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     defaultPidsLimit: pids,
     runc: values.runc ?? '/usr/sbin/runc',
     conmon: values.conmon ?? '/usr/bin/conmon',
+    initPath: values['init-path'] ?? '/usr/bin/tini-static',
     debug: values.debug ?? false,
   };
 }
@@ -135,6 +140,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   const images = new ImageStore(meta, content, layers);
   const containers = new ContainerService(meta, images, layers, runtime, events, {
     dataRoot: o.dataRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, cgroupParent: o.cgroupParent, host,
+    ...((await exists(o.initPath)) ? { initBinary: o.initPath } : {}),
   });
   const system = new SystemService(meta, {
     dataRoot: o.dataRoot, runRoot: o.runRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, runcPath: o.runc, conmonPath: o.conmon,
@@ -183,6 +189,15 @@ async function claimPidFile(path: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await writeFile(path, `${process.pid}\n`, { mode: 0o644 });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,58 +1,51 @@
 /**
- * Container use cases: create, start, stop, kill, remove, wait, attach, logs, list, inspect, and
- * the handling of exits. This is the one place that moves a container between states:
+ * Container use cases: create, start, stop, kill, restart, pause, rename, update, remove, prune,
+ * wait, attach, logs, and what happens when a container exits (restart policies, --rm). This is the
+ * one place that moves a container between states:
  *
- *   created ──start──► running ──exit──► exited ──start──► running …
- *      │                  │                 │
- *      └──── remove ◄─────┴── (force) ──────┘          failed start: stays created, Error set
+ *   created ──start──► running ◄──unpause── paused
+ *      │                  │ exit ──► restarting (policy, after back-off) ──► running
+ *      │                  ▼
+ *      └──── remove ◄── exited ──start──► running          failed start: stays created, Error set
  *
  * Every step of one container runs under its lock, so start/stop/remove/exit never interleave.
  * Each step that makes something (mount, runtime task, files) undoes it on failure.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, errors } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../image/image-store.js';
 import { familiarName } from '../image/reference.js';
 import { readLog, type LogEntry } from '../logs/cri-log.js';
-import type { ContainerRecord, ContainerSpec, ContainerState } from '../model/container.js';
+import type { ContainerRecord, ContainerSpec, ContainerState, ResourceSpec, RestartPolicy } from '../model/container.js';
 import { emptyState } from '../model/container.js';
 import type { ImageRecord } from '../model/image.js';
-import type { Runtime, TaskStdio } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { TaskCreateError } from '../runtime/runtime.js';
 import { buildOciSpec } from '../spec/build.js';
+import type { HostFacts } from '../spec/host-facts.js';
 import { ensureDirInRoot } from '../spec/in-root.js';
 import { resolveUser } from '../spec/user.js';
 import { isMountPoint, type LayerStore } from '../store/layers/layer-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
+import { diskUsage } from '../util/fs.js';
 import { newId } from '../util/ids.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateName, parseContainerName } from '../util/names.js';
 import { parseSignal } from '../util/signals.js';
-import type { HostFacts } from '../spec/host-facts.js';
+import { AttachHub, type AttachHandle, type AttachOptions } from './attach-hub.js';
+import { mergeImageConfig, processEnv, withInit, writeEtcFiles } from './bundle.js';
+import { nextBackoff, shouldRestart } from './restart.js';
+
+export type { AttachHandle, AttachSink } from './attach-hub.js';
+export { mergeImageConfig } from './bundle.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface WaitResult {
   statusCode: number;
   error: string | null;
-}
-
-/** Where an attached client receives output. */
-export interface AttachSink {
-  stdout(chunk: Buffer): void;
-  stderr(chunk: Buffer): void;
-  /** The container's output ended (it exited, or the session was closed). */
-  end(): void;
-}
-
-/** The client side of an attach session. */
-export interface AttachHandle {
-  writeStdin(chunk: Buffer): void;
-  /** The client closed its input; applies Docker's StdinOnce rule. */
-  endStdin(): void;
-  detach(): void;
 }
 
 export interface ContainerServiceOptions {
@@ -62,6 +55,15 @@ export interface ContainerServiceOptions {
   /** cgroup path prefix, e.g. `/brig`. */
   cgroupParent: string;
   host: HostFacts;
+  /** Host path of the static init binary for `--init` (tini); undefined = `--init` refused. */
+  initBinary?: string;
+}
+
+/** What other services (exec, health, stats) hear about a container's runs. */
+export interface ContainerListener {
+  started?(c: ContainerRecord): void;
+  exited?(c: ContainerRecord, exitCode: number): void;
+  removed?(c: ContainerRecord): void;
 }
 
 interface Waiter {
@@ -69,25 +71,21 @@ interface Waiter {
   resolve(r: WaitResult): void;
 }
 
-interface PendingAttach {
-  stdin: boolean;
-  sink: AttachSink;
-  stdio?: TaskStdio;
-  inputEnded: boolean;
-  buffered: Buffer[];
-  detached: boolean;
-}
-
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const isRunning = (c: ContainerRecord) => c.state.status === 'running' || c.state.status === 'paused';
 
 export class ContainerService {
   readonly #lock = new KeyedMutex();
   readonly #waiters = new Map<string, Set<Waiter>>();
-  readonly #attaches = new Map<string, Set<PendingAttach>>();
+  readonly #attach: AttachHub;
   /** Resolves when the container's current run ends (for stop timeouts and log follow). */
   readonly #exits = new Map<string, { promise: Promise<void>; resolve(): void }>();
   /** Bundles prepared ahead of start (see #prepareAhead): resolves true when ready. */
   readonly #prepared = new Map<string, Promise<boolean>>();
+  /** Pending policy restarts and the back-off of each container. */
+  readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly #backoff = new Map<string, number>();
+  readonly #listeners: ContainerListener[] = [];
+  #shuttingDown = false;
 
   private readonly meta: MetadataStore;
   private readonly images: ImageStore;
@@ -103,6 +101,23 @@ export class ContainerService {
     this.runtime = runtime;
     this.events = events;
     this.options = options;
+    this.#attach = new AttachHub(runtime);
+  }
+
+  /** Registers a listener for starts, exits and removals (called under the container's lock). */
+  listen(listener: ContainerListener): void {
+    this.#listeners.push(listener);
+  }
+
+  #notify(kind: 'started' | 'exited' | 'removed', c: ContainerRecord, code = 0): void {
+    for (const l of this.#listeners) {
+      try {
+        if (kind === 'exited') l.exited?.(c, code);
+        else l[kind]?.(c);
+      } catch {
+        /* a listener's failure must not break the lifecycle */
+      }
+    }
   }
 
   // ── queries ───────────────────────────────────────────────────────────────────────────────────
@@ -131,6 +146,22 @@ export class ContainerService {
     return this.meta.getImage(c.imageId);
   }
 
+  /** cgroup path of a container relative to each controller's root (`/brig/<id>`). */
+  cgroupPath(id: string): string {
+    return `${this.options.cgroupParent}/${id}`;
+  }
+
+  /** `SizeRw` (the container's writable layer) and `SizeRootFs` (that plus the image) in bytes. */
+  async sizes(c: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rw = await diskUsage(join(this.containerDir(c.id), 'upper'));
+    return { rw, rootFs: rw + (this.imageOf(c)?.size ?? 0) };
+  }
+
+  /** Runs `fn` under the container's lifecycle lock (for services that must not race a stop or remove). */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.#lock.run(id, fn);
+  }
+
   // ── create ────────────────────────────────────────────────────────────────────────────────────
 
   /** Creates a container record from a validated spec; nothing runs yet. */
@@ -138,6 +169,9 @@ export class ContainerService {
     const image = this.images.resolve(spec.image);
     const merged = mergeImageConfig(spec, image);
     if (merged.process.length === 0) throw errors.invalid('No command specified');
+    if (spec.init && !this.options.initBinary) {
+      throw new EngineError('ERR_INVALID_ARGUMENT', '--init needs an init binary (tini); run `npm run setup` or pass `brig daemon --init-path`');
+    }
     const id = newId();
     const record: ContainerRecord = {
       id,
@@ -173,31 +207,43 @@ export class ContainerService {
 
   // ── start ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Starts a created or exited container; ERR_NOT_MODIFIED if it is already running. */
+  /** Starts a created, exited or restarting container; ERR_NOT_MODIFIED if it is already running. */
   async start(ref: string): Promise<void> {
     const { id } = this.get(ref);
     await this.#lock.run(id, async () => {
       const c = this.get(id);
-      if (c.state.status === 'running' || c.state.status === 'paused') {
-        throw new EngineError('ERR_NOT_MODIFIED', 'container already started');
-      }
+      if (isRunning(c)) throw new EngineError('ERR_NOT_MODIFIED', 'container already started');
       if (c.state.status === 'removing' || c.state.status === 'dead') {
         throw errors.conflict(`cannot start container ${id}: it is being removed`);
       }
-      try {
-        await this.#startLocked(c);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        const state: ContainerState = { ...c.state, status: 'created', pid: 0, error: message, exitCode: startFailureCode(message) };
-        if (c.state.startedAt !== '') state.status = 'exited';
-        this.meta.updateContainerState(id, state);
-        this.#endAttaches(id);
-        this.#resolveWaiters(id, ['next-exit', 'not-running'], { statusCode: state.exitCode, error: null });
-        if (c.spec.autoRemove) await this.#removeLocked(this.get(id));
-        if (err instanceof TaskCreateError) throw new EngineError('ERR_START_FAILED', message, { cause: err });
-        throw err;
-      }
+      this.#cancelRestart(id);
+      this.#backoff.delete(id);
+      // A start by the user forgets a manual stop and the restart count, as in Docker.
+      const fresh: ContainerRecord = { ...c, restartCount: 0, state: { ...c.state, manuallyStopped: false } };
+      await this.#startOrRecord(fresh);
     });
+  }
+
+  /**
+   * Starts under the lock; on failure records it Docker's way (status created, or exited after an
+   * earlier run, Error and ExitCode 127/126 set), ends attach sessions, and removes an --rm
+   * container. Rethrows the failure.
+   */
+  async #startOrRecord(c: ContainerRecord): Promise<void> {
+    try {
+      await this.#startLocked(c);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const state: ContainerState = {
+        ...c.state, status: c.state.startedAt !== '' ? 'exited' : 'created', pid: 0, error: message, exitCode: startFailureCode(message),
+      };
+      this.meta.updateContainerState(c.id, state, c.restartCount);
+      this.#attach.endAll(c.id);
+      this.#resolveWaiters(c.id, ['next-exit', 'not-running'], { statusCode: state.exitCode, error: null });
+      if (c.spec.autoRemove) await this.#removeLocked(this.get(c.id));
+      if (err instanceof TaskCreateError) throw new EngineError('ERR_START_FAILED', message, { cause: err });
+      throw err;
+    }
   }
 
   /**
@@ -214,11 +260,17 @@ export class ContainerService {
       const cwd = c.spec.workingDir || '/';
       await ensureDirInRoot(rootfs.merged, cwd);
       const hostname = c.spec.hostname || c.id.slice(0, 12);
-      const etc = await this.#writeEtcFiles(dir, hostname, c.spec.domainname);
+      const mounts = await writeEtcFiles(dir, hostname, c.spec.domainname);
+      let args = [c.path, ...c.args];
+      if (c.spec.init) {
+        const init = withInit(this.options.initBinary!, args);
+        mounts.push(init.mount);
+        args = init.args;
+      }
       const oci = buildOciSpec({
         id: c.id,
         rootfsPath: rootfs.merged,
-        args: [c.path, ...c.args],
+        args,
         env: processEnv(c.spec, hostname),
         cwd,
         user,
@@ -228,14 +280,10 @@ export class ContainerService {
         domainname: c.spec.domainname,
         security: c.spec.security,
         resources: c.spec.resources,
-        daemon: {
-          compat: this.options.compat,
-          defaultPidsLimit: this.options.defaultPidsLimit,
-          ...this.options.host,
-        },
-        cgroupsPath: `${this.options.cgroupParent}/${c.id}`,
+        daemon: { compat: this.options.compat, defaultPidsLimit: this.options.defaultPidsLimit, ...this.options.host },
+        cgroupsPath: this.cgroupPath(c.id),
         netnsPath: null,
-        extraMounts: etc,
+        extraMounts: mounts,
       });
       // The bundle is rebuilt for every run and removed on exit: no fsync needed.
       await writeFile(join(dir, 'config.json'), JSON.stringify(oci), { mode: 0o600 });
@@ -278,15 +326,18 @@ export class ContainerService {
         consoleSize: c.spec.consoleSize,
       });
       taskCreated = true;
-      await this.#connectAttaches(c.id, dir);
+      await this.#attach.connectPending(c.id, dir);
       this.#armExit(c.id);
       await this.runtime.start(c.id);
       const state: ContainerState = {
+        ...c.state,
         status: 'running', pid, exitCode: 0, error: '', oomKilled: false,
-        startedAt: new Date().toISOString(), finishedAt: c.state.finishedAt,
+        startedAt: new Date().toISOString(),
       };
-      this.meta.updateContainerState(c.id, state);
-      this.#event(c, 'start');
+      this.meta.updateContainerState(c.id, state, c.restartCount);
+      const started = { ...c, state };
+      this.#event(started, 'start');
+      this.#notify('started', started);
     } catch (err) {
       if (taskCreated) await this.runtime.delete(c.id, true).catch(() => {});
       await this.runtime.clearExit(c.id).catch(() => {});
@@ -297,21 +348,7 @@ export class ContainerService {
     }
   }
 
-  async #writeEtcFiles(dir: string, hostname: string, domainname: string) {
-    const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
-    await writeFile(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
-    await writeFile(
-      join(dir, 'hosts'),
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t${fqdn === hostname ? hostname : `${fqdn} ${hostname}`}\n`,
-      { mode: 0o644 },
-    );
-    const bind = (source: string, destination: string) => ({
-      destination, type: 'bind', source, options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'],
-    });
-    return [bind(join(dir, 'hostname'), '/etc/hostname'), bind(join(dir, 'hosts'), '/etc/hosts')];
-  }
-
-  // ── exits ─────────────────────────────────────────────────────────────────────────────────────
+  // ── exits and restart policies ────────────────────────────────────────────────────────────────
 
   #armExit(id: string): void {
     let resolve!: () => void;
@@ -326,8 +363,8 @@ export class ContainerService {
 
   /**
    * Called by the runtime when a task's exit code is recorded. The exit is recorded and announced
-   * first (waiters for `next-exit` answer at once), then the task's host state is removed, then an
-   * `--rm` container is removed.
+   * first (waiters for `next-exit` answer at once), then an `--rm` container is removed, or the
+   * task's host state is cleaned up and the restart policy applied.
    */
   async handleExit(id: string, exitCode: number): Promise<void> {
     await this.#lock.run(id, async () => {
@@ -337,22 +374,81 @@ export class ContainerService {
         await this.runtime.clearExit(id);
         return;
       }
-      if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+      if (!isRunning(c)) return;
+      const oomKilled = await this.#oomKilled(id);
       const state: ContainerState = {
-        ...c.state, status: 'exited', pid: 0, exitCode, finishedAt: new Date().toISOString(),
+        ...c.state, status: 'exited', pid: 0, exitCode, oomKilled, finishedAt: new Date().toISOString(),
       };
       this.meta.updateContainerState(id, state);
-      this.#event(c, 'die', { exitCode: String(exitCode) });
+      const ended: ContainerRecord = { ...c, state };
+      if (oomKilled) this.#event(ended, 'oom');
+      this.#event(ended, 'die', { exitCode: String(exitCode) });
       this.#exits.get(id)?.resolve();
       this.#exits.delete(id);
       this.#resolveWaiters(id, ['next-exit', 'not-running'], { statusCode: exitCode, error: null });
+      this.#notify('exited', ended, exitCode);
       if (c.spec.autoRemove) {
         await this.#removeLocked(this.get(id));
-      } else {
-        await this.#cleanupTask(c);
-        await this.runtime.clearExit(id);
+        return;
       }
+      await this.#cleanupTask(c);
+      await this.runtime.clearExit(id);
+      const ranMs = Date.parse(state.finishedAt) - Date.parse(c.state.startedAt || state.finishedAt);
+      this.#maybeRestart(ended, exitCode, ranMs);
     });
+  }
+
+  /** Applies the restart policy after an exit (or a failed policy restart). Runs under the lock. */
+  #maybeRestart(c: ContainerRecord, exitCode: number, ranMs: number): void {
+    const facts = {
+      exitCode, restartCount: c.restartCount, manuallyStopped: c.state.manuallyStopped === true, ranMs, shuttingDown: this.#shuttingDown,
+    };
+    if (!shouldRestart(c.spec.restartPolicy, facts)) return;
+    const delay = nextBackoff(this.#backoff.get(c.id) ?? 0, ranMs);
+    this.#backoff.set(c.id, delay);
+    this.meta.updateContainerState(c.id, { ...c.state, status: 'restarting' });
+    this.#scheduleRestart(c.id, delay);
+  }
+
+  #scheduleRestart(id: string, delay: number): void {
+    this.#cancelRestart(id);
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(id);
+      void this.#lock.run(id, async () => {
+        const c = this.meta.getContainer(id);
+        if (!c || c.state.status !== 'restarting') return;
+        const next: ContainerRecord = { ...c, restartCount: c.restartCount + 1 };
+        try {
+          await this.#startLocked(next);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          const code = startFailureCode(message);
+          const state: ContainerState = { ...c.state, status: 'exited', error: message, exitCode: code, finishedAt: new Date().toISOString() };
+          this.meta.updateContainerState(id, state, next.restartCount);
+          this.#maybeRestart({ ...next, state }, code, 0);
+        }
+      }).catch(() => {});
+    }, delay);
+    timer.unref();
+    this.#restartTimers.set(id, timer);
+  }
+
+  #cancelRestart(id: string): void {
+    const t = this.#restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.#restartTimers.delete(id);
+  }
+
+  /** Whether the kernel OOM-killed a process of the container (read before its cgroup goes away). */
+  async #oomKilled(id: string): Promise<boolean> {
+    const v1 = `/sys/fs/cgroup/memory${this.cgroupPath(id)}/memory.oom_control`;
+    const v2 = `/sys/fs/cgroup${this.cgroupPath(id)}/memory.events`;
+    for (const file of [v1, v2]) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      const m = /^oom_kill (\d+)$/m.exec(text);
+      if (m) return Number(m[1]) > 0;
+    }
+    return false;
   }
 
   /** Removes what a run made on the host: runtime state and rootfs mount (in parallel). */
@@ -363,28 +459,36 @@ export class ContainerService {
     ]);
   }
 
-  // ── stop / kill ───────────────────────────────────────────────────────────────────────────────
+  // ── stop / kill / restart / pause ─────────────────────────────────────────────────────────────
 
   /**
    * Sends the stop signal, waits up to `timeoutSec` (default: the container's StopTimeout or 10),
-   * then SIGKILL. ERR_NOT_MODIFIED if the container is not running.
+   * then SIGKILL. ERR_NOT_MODIFIED if the container is not running. A restarting container stops
+   * restarting.
    */
-  async stop(ref: string, timeoutSec?: number): Promise<void> {
+  async stop(ref: string, timeoutSec?: number, signalName?: string): Promise<void> {
     const c = this.get(ref);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') {
-      throw new EngineError('ERR_NOT_MODIFIED', 'container already stopped');
+    if (c.state.status === 'restarting') {
+      await this.#lock.run(c.id, async () => {
+        this.#cancelRestart(c.id);
+        const cur = this.get(c.id);
+        if (cur.state.status === 'restarting') {
+          this.meta.updateContainerState(c.id, { ...cur.state, status: 'exited', manuallyStopped: true });
+        }
+      });
+      return;
     }
+    if (!isRunning(c)) throw new EngineError('ERR_NOT_MODIFIED', 'container already stopped');
+    this.#markManuallyStopped(c);
     const exited = this.exited(c.id);
-    const signal = parseSignal(c.spec.stopSignal || this.imageOf(c)?.config.config.stopSignal || 'SIGTERM');
+    const signal = parseSignal(signalName || c.spec.stopSignal || this.imageOf(c)?.config.config.stopSignal || 'SIGTERM');
     const timeout = timeoutSec ?? c.spec.stopTimeout ?? 10;
-    this.#event(c, 'kill', { signal: String(signal) });
-    await this.runtime.kill(c.id, signal).catch(() => {});
+    await this.#signal(c, signal, false);
     if (timeout < 0 ? await exited.then(() => true) : await within(exited, timeout * 1000)) {
       this.#event(c, 'stop');
       return;
     }
-    this.#event(c, 'kill', { signal: '9' });
-    await this.runtime.kill(c.id, 9, true).catch(() => {});
+    await this.#signal(c, 9, true);
     if (!(await within(exited, 10_000))) {
       throw new EngineError('ERR_INTERNAL', `container ${c.id} did not exit after SIGKILL`);
     }
@@ -394,31 +498,117 @@ export class ContainerService {
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
     const signal = parseSignal(signalName);
     const c = this.get(ref);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') {
+    if (!isRunning(c)) {
       throw new EngineError('ERR_CONTAINER_NOT_RUNNING', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
     }
-    await this.runtime.kill(c.id, signal);
+    this.#markManuallyStopped(c);
+    await this.#signal(c, signal, false, true);
+  }
+
+  /** Sends a signal (a paused container is thawed afterwards so that it can act on it). */
+  async #signal(c: ContainerRecord, signal: number, all: boolean, strict = false): Promise<void> {
     this.#event(c, 'kill', { signal: String(signal) });
+    try {
+      await this.runtime.kill(c.id, signal, all);
+    } catch (err) {
+      if (strict) throw err;
+    }
+    if (this.get(c.id).state.status === 'paused') await this.unpause(c.id).catch(() => {});
+  }
+
+  /** Docker's HasBeenManuallyStopped: a stopped or killed container is not restarted by its policy. */
+  #markManuallyStopped(c: ContainerRecord): void {
+    const cur = this.meta.getContainer(c.id);
+    if (cur && !cur.state.manuallyStopped) this.meta.updateContainerState(c.id, { ...cur.state, manuallyStopped: true });
+  }
+
+  /** `docker restart`: stop (if running), then start. */
+  async restart(ref: string, timeoutSec?: number): Promise<void> {
+    const c = this.get(ref);
+    if (isRunning(c) || c.state.status === 'restarting') await this.stop(c.id, timeoutSec).catch((err: unknown) => {
+      if (!(err instanceof EngineError && err.code === 'ERR_NOT_MODIFIED')) throw err;
+    });
+    await this.start(c.id);
+    this.#event(this.get(c.id), 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.#lock.run(c.id, async () => {
+      const cur = this.get(c.id);
+      if (cur.state.status === 'paused') throw errors.conflict(`Container ${c.id} is already paused`);
+      if (cur.state.status !== 'running') throw new EngineError('ERR_CONTAINER_NOT_RUNNING', `Container ${c.id} is not running`);
+      await this.runtime.pause(c.id);
+      this.meta.updateContainerState(c.id, { ...cur.state, status: 'paused' });
+      this.#event(cur, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.#lock.run(c.id, async () => {
+      const cur = this.get(c.id);
+      if (cur.state.status !== 'paused') throw errors.conflict(`Container ${c.id} is not paused`);
+      await this.runtime.resume(c.id);
+      this.meta.updateContainerState(c.id, { ...cur.state, status: 'running' });
+      this.#event(cur, 'unpause');
+    });
+  }
+
+  // ── rename / update ───────────────────────────────────────────────────────────────────────────
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    const name = parseContainerName(newName);
+    if (name === c.name) throw errors.conflict(`Renaming a container with the same name as its current name`);
+    this.meta.renameContainer(c.id, name);
+    this.#event({ ...c, name }, 'rename', { oldName: `/${c.name}` });
+  }
+
+  /**
+   * `docker update`: a new restart policy and/or resource limits. Limits are applied to a running
+   * container at once (`runc update`) and kept for its next starts.
+   */
+  async update(ref: string, change: { restartPolicy?: RestartPolicy; resources?: Partial<ResourceSpec> }): Promise<string[]> {
+    const c = this.get(ref);
+    return this.#lock.run(c.id, async () => {
+      const cur = this.get(c.id);
+      if (change.restartPolicy && change.restartPolicy.name !== 'no' && cur.spec.autoRemove) {
+        throw new EngineError('ERR_INVALID_ARGUMENT', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
+      }
+      const resources: ResourceSpec = { ...cur.spec.resources, ...change.resources };
+      if (resources.memory > 0 && resources.memorySwap > 0 && resources.memorySwap < resources.memory) {
+        throw new EngineError('ERR_INVALID_ARGUMENT', 'Minimum memoryswap limit should be larger than memory limit, see usage');
+      }
+      if (change.resources && isRunning(cur)) await this.runtime.update(c.id, resources);
+      const spec: ContainerSpec = { ...cur.spec, resources, restartPolicy: change.restartPolicy ?? cur.spec.restartPolicy };
+      this.meta.updateContainerSpec(c.id, spec);
+      this.#event(cur, 'update');
+      return [];
+    });
   }
 
   // ── remove ────────────────────────────────────────────────────────────────────────────────────
 
   async remove(ref: string, options: { force?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
-    if ((c.state.status === 'running' || c.state.status === 'paused') && !options.force) {
+    if (isRunning(c) && !options.force) {
       throw new EngineError(
         'ERR_CONTAINER_RUNNING',
         `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
       );
     }
-    if (c.state.status === 'running' || c.state.status === 'paused') {
+    this.#cancelRestart(c.id);
+    if (isRunning(c)) {
       const exited = this.exited(c.id);
-      await this.runtime.kill(c.id, 9, true).catch(() => {});
+      this.#markManuallyStopped(c);
+      await this.#signal(c, 9, true);
       if (!(await within(exited, 10_000))) {
         throw new EngineError('ERR_INTERNAL', `container ${c.id} did not exit after SIGKILL`);
       }
     }
     await this.#lock.run(c.id, async () => {
+      this.#cancelRestart(c.id);
       const cur = this.meta.getContainer(c.id);
       if (cur) await this.#removeLocked(cur);
     });
@@ -430,22 +620,40 @@ export class ContainerService {
    * A crash in between leaves runtime state or a directory without a record; `recover()` removes both.
    */
   async #removeLocked(c: ContainerRecord): Promise<void> {
-    if (c.state.status === 'running' || c.state.status === 'paused') {
-      throw new EngineError('ERR_CONTAINER_RUNNING', `container ${c.id} is running`);
-    }
+    if (isRunning(c)) throw new EngineError('ERR_CONTAINER_RUNNING', `container ${c.id} is running`);
     this.meta.deleteContainer(c.id);
     this.#prepared.delete(c.id);
-    this.#endAttaches(c.id);
+    this.#backoff.delete(c.id);
+    this.#attach.endAll(c.id);
     this.#event(c, 'destroy');
     this.#resolveWaiters(c.id, ['next-exit', 'not-running', 'removed'], { statusCode: c.state.exitCode, error: null });
+    this.#notify('removed', c);
     await this.#cleanupTask(c);
     await this.runtime.clearExit(c.id);
     await rm(this.containerDir(c.id), { recursive: true, force: true });
   }
 
+  /** `docker container prune`: removes every stopped container the filter keeps; returns their IDs. */
+  async prune(keep: (c: ContainerRecord) => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const c of this.meta.listContainers()) {
+      if (isRunning(c) || c.state.status === 'restarting' || !keep(c)) continue;
+      await this.#lock.run(c.id, async () => {
+        const cur = this.meta.getContainer(c.id);
+        if (cur && !isRunning(cur) && cur.state.status !== 'restarting') {
+          await this.#removeLocked(cur);
+          removed.push(c.id);
+        }
+      });
+    }
+    return removed;
+  }
+
   /** Resolves when every lifecycle operation in flight has finished (for a clean shutdown). */
-  drain(): Promise<void> {
-    return this.#lock.idle();
+  async drain(): Promise<void> {
+    this.#shuttingDown = true;
+    for (const id of [...this.#restartTimers.keys()]) this.#cancelRestart(id);
+    await this.#lock.idle();
   }
 
   // ── wait ──────────────────────────────────────────────────────────────────────────────────────
@@ -456,8 +664,7 @@ export class ContainerService {
    */
   wait(ref: string, condition: WaitCondition): { result: Promise<WaitResult>; cancel(): void } {
     const c = this.get(ref);
-    const running = c.state.status === 'running' || c.state.status === 'paused';
-    if (condition === 'not-running' && !running) {
+    if (condition === 'not-running' && !isRunning(c)) {
       return { result: Promise.resolve({ statusCode: c.state.exitCode, error: null }), cancel: () => {} };
     }
     let waiter!: Waiter;
@@ -485,83 +692,20 @@ export class ContainerService {
     if (set.size === 0) this.#waiters.delete(id);
   }
 
-  // ── attach ────────────────────────────────────────────────────────────────────────────────────
+  // ── attach, resize, logs ──────────────────────────────────────────────────────────────────────
 
   /**
-   * Attaches a client to the container's stdio. On a created container the session is connected
-   * when it starts (so no output is lost); on a running one at once.
+   * Attaches a client to the container's stdio. On a created (or stopped) container the session is
+   * connected when it starts, so no output is lost; on a running one at once.
    */
-  async attach(ref: string, options: { stdin: boolean; sink: AttachSink }): Promise<AttachHandle> {
+  async attach(ref: string, options: AttachOptions): Promise<AttachHandle> {
     const c = this.get(ref);
-    if (c.state.status !== 'created' && c.state.status !== 'running' && c.state.status !== 'exited') {
+    if (!['created', 'running', 'exited', 'restarting'].includes(c.state.status)) {
       throw errors.conflict(`You cannot attach to a container in state ${c.state.status}`);
     }
-    const a: PendingAttach = { stdin: options.stdin && c.spec.openStdin, sink: options.sink, inputEnded: false, buffered: [], detached: false };
-    let set = this.#attaches.get(c.id);
-    if (!set) this.#attaches.set(c.id, (set = new Set()));
-    set.add(a);
-    if (c.state.status === 'running') {
-      try {
-        await this.#connect(c.id, this.containerDir(c.id), a);
-      } catch (err) {
-        set.delete(a);
-        throw errors.conflict(`cannot attach to container ${c.id}: ${(err as Error).message}`);
-      }
-    }
+    const handle = await this.#attach.add(c, options, c.state.status === 'running' ? this.containerDir(c.id) : undefined);
     this.#event(c, 'attach');
-    return {
-      writeStdin: (chunk) => {
-        if (!a.stdin || a.detached) return;
-        if (a.stdio) a.stdio.writeStdin(chunk);
-        else a.buffered.push(chunk);
-      },
-      endStdin: () => {
-        if (!a.stdin || a.inputEnded) return;
-        a.inputEnded = true;
-        if (a.stdio && this.#closesStdinOnEof(c)) a.stdio.endStdin();
-      },
-      detach: () => {
-        a.detached = true;
-        a.stdio?.close();
-        this.#attaches.get(c.id)?.delete(a);
-      },
-    };
-  }
-
-  /** Docker's rule: client EOF closes the process's stdin only for StdinOnce without a TTY. */
-  #closesStdinOnEof(c: ContainerRecord): boolean {
-    return c.spec.stdinOnce && !c.spec.tty;
-  }
-
-  async #connectAttaches(id: string, bundle: string): Promise<void> {
-    const set = this.#attaches.get(id);
-    if (!set) return;
-    for (const a of set) if (!a.stdio && !a.detached) await this.#connect(id, bundle, a);
-  }
-
-  async #connect(id: string, bundle: string, a: PendingAttach): Promise<void> {
-    const stdio = await this.runtime.attach(id, bundle);
-    a.stdio = stdio;
-    stdio.onStdout((b) => a.sink.stdout(b));
-    stdio.onStderr((b) => a.sink.stderr(b));
-    stdio.onEnd(() => {
-      this.#attaches.get(id)?.delete(a);
-      a.sink.end();
-    });
-    for (const b of a.buffered) stdio.writeStdin(b);
-    a.buffered = [];
-    const c = this.meta.getContainer(id);
-    if (a.inputEnded && c && this.#closesStdinOnEof(c)) stdio.endStdin();
-  }
-
-  #endAttaches(id: string): void {
-    const set = this.#attaches.get(id);
-    if (!set) return;
-    this.#attaches.delete(id);
-    for (const a of set) {
-      a.stdio?.close();
-      a.sink.end();
-    }
+    return handle;
   }
 
   /** Resizes the container's terminal; ERR_CONTAINER_NOT_RUNNING if it is not running. */
@@ -574,47 +718,44 @@ export class ContainerService {
     await this.runtime.resize(this.containerDir(c.id), rows, cols);
   }
 
-  // ── logs ──────────────────────────────────────────────────────────────────────────────────────
-
   logs(ref: string, options: { follow: boolean; sinceNs?: bigint; untilNs?: bigint; tail?: number; signal?: AbortSignal }): {
     container: ContainerRecord;
     entries: AsyncGenerator<LogEntry>;
   } {
     const c = this.get(ref);
-    const running = c.state.status === 'running' || c.state.status === 'paused';
     const entries = readLog(this.logPath(c.id), {
       ...(options.sinceNs !== undefined ? { sinceNs: options.sinceNs } : {}),
       ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.follow && running ? { follow: { stopped: this.exited(c.id) } } : {}),
+      ...(options.follow && isRunning(c) ? { follow: { stopped: this.exited(c.id) } } : {}),
     });
     return { container: c, entries };
   }
 
-  // ── startup and shutdown ──────────────────────────────────────────────────────────────────────
+  // ── startup ───────────────────────────────────────────────────────────────────────────────────
 
   /**
    * Reconciles records with what exists after a daemon (re)start: running tasks are adopted, tasks
-   * that exited while the daemon was away get their real exit code, half-made starts are undone.
+   * that exited while the daemon was away get their real exit code (and their restart policy),
+   * half-made starts are undone, and containers whose policy says so are started again.
    */
   async recover(): Promise<void> {
     for (const c of this.meta.listContainers()) {
       const dir = this.containerDir(c.id);
-      if (c.state.status === 'running' || c.state.status === 'paused') {
+      if (isRunning(c)) {
+        this.#armExit(c.id);
         const code = await this.runtime.exitCode(c.id);
         if (code !== undefined) {
-          this.#armExit(c.id);
           await this.handleExit(c.id, code);
           continue;
         }
         const task = await this.runtime.state(c.id);
         if (task && (task.status === 'running' || task.status === 'paused')) {
-          this.#armExit(c.id);
+          this.#notify('started', c);
           continue;
         }
         // The task vanished without an exit record (e.g. the machine rebooted).
-        this.#armExit(c.id);
         await this.handleExit(c.id, 128 + 9);
         continue;
       }
@@ -628,6 +769,9 @@ export class ContainerService {
       await this.layers.unmountRootfs(dir).catch(() => {});
       if (c.spec.autoRemove && c.state.status === 'exited') {
         await this.#lock.run(c.id, () => this.#removeLocked(c));
+      } else if (c.state.status === 'restarting' || restartsOnDaemonStart(c)) {
+        this.meta.updateContainerState(c.id, { ...c.state, status: 'restarting' });
+        this.#scheduleRestart(c.id, 0);
       }
     }
     // Container directories without a record: a crash between removing the record and the files.
@@ -648,6 +792,11 @@ export class ContainerService {
     }
   }
 
+  /** Publishes a container event with Docker's attributes (labels, image, name). */
+  event(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.#event(c, action, extra);
+  }
+
   #event(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     const image = this.meta.getImage(c.imageId);
     const tag = image?.repoTags[0];
@@ -660,49 +809,24 @@ export class ContainerService {
   }
 }
 
+/**
+ * Docker's rule at daemon start: `always` containers come back even after a manual stop,
+ * `unless-stopped` ones unless they were stopped by hand, `on-failure` ones after a failure.
+ */
+function restartsOnDaemonStart(c: ContainerRecord): boolean {
+  if (c.state.status !== 'exited' || c.state.startedAt === '') return false;
+  const p = c.spec.restartPolicy;
+  if (p.name === 'always') return true;
+  if (c.state.manuallyStopped) return false;
+  if (p.name === 'unless-stopped') return true;
+  return p.name === 'on-failure' && c.state.exitCode !== 0 && (p.maximumRetryCount === 0 || c.restartCount < p.maximumRetryCount);
+}
+
 /** Exit code Docker reports for a failed start, from the runtime's message. */
 function startFailureCode(message: string): number {
   if (/executable file not found|no such file or directory/i.test(message)) return 127;
   if (/permission denied|is a directory/i.test(message)) return 126;
   return 128;
-}
-
-/** Merges image defaults into the spec (Docker's rules) and computes the process argv. */
-export function mergeImageConfig(spec: ContainerSpec, image: ImageRecord): { spec: ContainerSpec; process: string[] } {
-  const ic = image.config.config;
-  const entrypoint = spec.entrypoint ?? ic.entrypoint ?? [];
-  // An explicit entrypoint resets the image's CMD, as in Docker.
-  const cmd = spec.cmd ?? (spec.entrypoint !== null ? [] : ic.cmd ?? []);
-  const env = mergeEnv(ic.env, spec.env);
-  const labels = { ...ic.labels, ...spec.labels };
-  const merged: ContainerSpec = {
-    ...spec,
-    env,
-    labels,
-    cmd: spec.cmd ?? (cmd.length ? cmd : null),
-    entrypoint: spec.entrypoint ?? ic.entrypoint,
-    workingDir: spec.workingDir || ic.workingDir,
-    user: spec.user || ic.user,
-    stopSignal: spec.stopSignal ?? (ic.stopSignal || null),
-    exposedPorts: [...new Set([...ic.exposedPorts, ...spec.exposedPorts])],
-  };
-  return { spec: merged, process: [...entrypoint, ...cmd] };
-}
-
-function mergeEnv(base: string[], override: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...base, ...override]) out.set(e.split('=')[0]!, e);
-  return [...out.values()];
-}
-
-/** The process environment: PATH default, HOSTNAME, TERM for a TTY, then the container's env. */
-function processEnv(spec: ContainerSpec, hostname: string): string[] {
-  const env = new Map<string, string>();
-  env.set('PATH', DEFAULT_PATH);
-  env.set('HOSTNAME', `HOSTNAME=${hostname}`);
-  if (spec.tty) env.set('TERM', 'TERM=xterm');
-  for (const e of spec.env) env.set(e.split('=')[0]!, e);
-  return [...env.values()];
 }
 
 function within(p: Promise<unknown>, ms: number): Promise<boolean> {

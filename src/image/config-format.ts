@@ -3,6 +3,7 @@
  * `ImageConfig`, and serialise `ImageConfig` canonically (the image ID is the digest of these bytes).
  */
 import { EngineError } from '../errors.js';
+import type { HealthcheckSpec } from '../model/container.js';
 import type { Digest, ImageConfig, ImageHistoryEntry, ImageRunConfig } from '../model/image.js';
 import { parseDigest } from '../util/digest.js';
 
@@ -23,6 +24,7 @@ export function serializeImageConfig(c: ImageConfig): Buffer {
   if (rc.workingDir) config['WorkingDir'] = rc.workingDir;
   if (Object.keys(rc.labels).length) config['Labels'] = rc.labels;
   if (rc.stopSignal) config['StopSignal'] = rc.stopSignal;
+  if (rc.healthcheck) config['Healthcheck'] = healthcheckToJson(rc.healthcheck);
   const doc: Record<string, unknown> = {
     architecture: c.architecture,
     ...(c.author ? { author: c.author } : {}),
@@ -68,6 +70,7 @@ export function parseImageConfig(bytes: Buffer): ImageConfig {
       stopSignal: str(cfg['StopSignal'] ?? '', 'config.StopSignal'),
       exposedPorts: Object.keys(cfg['ExposedPorts'] == null ? {} : obj(cfg['ExposedPorts'], 'config.ExposedPorts')),
       volumes: Object.keys(cfg['Volumes'] == null ? {} : obj(cfg['Volumes'], 'config.Volumes')),
+      healthcheck: parseHealthcheck(cfg['Healthcheck'], 'config.Healthcheck'),
     },
     rootfs: { type: 'layers', diffIds: diffIds as Digest[] },
     history: history.map((h): ImageHistoryEntry => {
@@ -104,4 +107,48 @@ function strMap(v: unknown, what: string): Record<string, string> {
   const o = obj(v, what);
   for (const x of Object.values(o)) str(x, what);
   return o as Record<string, string>;
+}
+
+/** The Docker JSON form of a health check (image configs, inspect output). */
+export function healthcheckToJson(h: HealthcheckSpec): Record<string, unknown> {
+  return {
+    Test: h.test,
+    ...(h.intervalNs ? { Interval: h.intervalNs } : {}),
+    ...(h.timeoutNs ? { Timeout: h.timeoutNs } : {}),
+    ...(h.startPeriodNs ? { StartPeriod: h.startPeriodNs } : {}),
+    ...(h.startIntervalNs ? { StartInterval: h.startIntervalNs } : {}),
+    ...(h.retries ? { Retries: h.retries } : {}),
+  };
+}
+
+/** Docker's `Healthcheck` object (also used for image configs); null = not given. */
+export function parseHealthcheck(v: unknown, field = 'Healthcheck'): HealthcheckSpec | null {
+  if (v === undefined || v === null) return null;
+  const h = obj(v, field);
+  const test = h['Test'] === undefined || h['Test'] === null ? [] : strArr(h['Test'], `${field}.Test`);
+  if (test.length > 0 && !['NONE', 'CMD', 'CMD-SHELL'].includes(test[0]!)) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `${field}.Test must start with NONE, CMD or CMD-SHELL`);
+  }
+  const int = (key: string): number => {
+    const x = h[key];
+    if (x === undefined || x === null) return 0;
+    if (typeof x !== 'number' || !Number.isSafeInteger(x)) throw bad(`${field}.${key}`);
+    return x;
+  };
+  const dur = (key: string) => {
+    const n = int(key);
+    if (n < 0) throw new EngineError('ERR_INVALID_ARGUMENT', `${field}.${key} cannot be negative`);
+    if (n !== 0 && n < 1_000_000) throw new EngineError('ERR_INVALID_ARGUMENT', `${field}.${key} in a health check must be at least 1ms`);
+    return n;
+  };
+  const retries = int('Retries');
+  if (retries < 0) throw new EngineError('ERR_INVALID_ARGUMENT', `${field}.Retries cannot be negative`);
+  return {
+    test,
+    intervalNs: dur('Interval'),
+    timeoutNs: dur('Timeout'),
+    startPeriodNs: dur('StartPeriod'),
+    startIntervalNs: dur('StartInterval'),
+    retries,
+  };
 }

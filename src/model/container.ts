@@ -47,6 +47,39 @@ export interface NetworkSpec {
   mode: string;
 }
 
+/** A health check (Docker's `HEALTHCHECK` / `--health-*`); durations in nanoseconds, 0 = default. */
+export interface HealthcheckSpec {
+  /** `["NONE"]` disables; `["CMD", arg…]` runs directly; `["CMD-SHELL", "cmd"]` runs with /bin/sh -c. */
+  test: string[];
+  intervalNs: number;
+  timeoutNs: number;
+  startPeriodNs: number;
+  startIntervalNs: number;
+  retries: number;
+}
+
+export interface HealthLogEntry {
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
+}
+
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  log: HealthLogEntry[];
+}
+
+/** Log driver settings: brig's `k8s-file` (json-file is accepted as a name for the same thing). */
+export interface LogConfigSpec {
+  type: 'k8s-file';
+  /** Rotate when the log reaches this many bytes; 0 = never. */
+  maxSize: number;
+  /** How many files to keep, the live one included (>= 1). */
+  maxFile: number;
+}
+
 export interface ContainerSpec {
   /** The image reference as the user wrote it (shown by `ps` and inspect `Config.Image`). */
   image: string;
@@ -74,7 +107,11 @@ export interface ContainerSpec {
   resources: ResourceSpec;
   /** [height, width] of the terminal at creation, from `ConsoleSize`. */
   consoleSize: [number, number];
-  logConfig: { type: string; config: Record<string, string> };
+  logConfig: LogConfigSpec;
+  /** Run a minimal init (tini) as PID 1 (`--init`). */
+  init: boolean;
+  /** The container's own health check; null = the image's (if any). */
+  healthcheck: HealthcheckSpec | null;
 }
 
 export interface ContainerState {
@@ -86,6 +123,9 @@ export interface ContainerState {
   /** ISO 8601 timestamps; empty string = never. */
   startedAt: string;
   finishedAt: string;
+  /** Set by stop/kill from a user, cleared by start: `unless-stopped` and `always` then stay down. */
+  manuallyStopped?: boolean;
+  health?: HealthState | null;
 }
 
 export interface ContainerRecord {

@@ -6,6 +6,8 @@
 export type Digest = string & { readonly __digest: unique symbol };
 
 /** The runtime part of an image config (OCI `config` object). */
+import type { HealthcheckSpec } from './container.js';
+
 export interface ImageRunConfig {
   user: string;
   env: string[];
@@ -16,6 +18,7 @@ export interface ImageRunConfig {
   stopSignal: string;
   exposedPorts: string[];
   volumes: string[];
+  healthcheck?: HealthcheckSpec | null;
 }
 
 export interface ImageHistoryEntry {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { execFileResult } from '../util/exec.js';
 import { mkdirPrivate } from '../util/fs.js';
-import type { CreateTaskOptions, Runtime, TaskState, TaskStatus, TaskStdio } from './runtime.js';
+import type { CreateTaskOptions, Runtime, TaskResources, TaskState, TaskStatus, TaskStdio } from './runtime.js';
 import { TaskCreateError } from './runtime.js';
 
 export interface RuncConmonOptions {
@@ -253,6 +253,29 @@ export class RuncConmonRuntime implements Runtime {
 
   async resize(bundle: string, rows: number, cols: number): Promise<void> {
     await writeFile(join(bundle, 'ctl'), `1 ${rows} ${cols}\n`, { flag: 'a' });
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.#runcChecked(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.#runcChecked(['resume', id]);
+  }
+
+  async update(id: string, r: TaskResources): Promise<void> {
+    const args = ['update'];
+    if (r.memory > 0) args.push('--memory', String(r.memory));
+    if (r.memorySwap !== 0) args.push('--memory-swap', String(r.memorySwap));
+    if (r.cpuShares > 0) args.push('--cpu-shares', String(r.cpuShares));
+    if (r.nanoCpus > 0) args.push('--cpu-period', '100000', '--cpu-quota', String(Math.round(r.nanoCpus / 10_000)));
+    else {
+      if (r.cpuPeriod > 0) args.push('--cpu-period', String(r.cpuPeriod));
+      if (r.cpuQuota !== 0) args.push('--cpu-quota', String(r.cpuQuota));
+    }
+    if (r.pidsLimit !== null && r.pidsLimit !== 0) args.push('--pids-limit', String(r.pidsLimit));
+    if (args.length === 1) return;
+    await this.#runcChecked([...args, id]);
   }
 
   #runc_(args: string[]) {

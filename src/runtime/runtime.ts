@@ -22,6 +22,17 @@ export interface CreateTaskOptions {
   consoleSize?: [number, number];
 }
 
+/** Resource limits a running task can be given (0 = unlimited / unchanged as the runtime defines). */
+export interface TaskResources {
+  memory: number;
+  memorySwap: number;
+  cpuShares: number;
+  nanoCpus: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  pidsLimit: number | null;
+}
+
 export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped';
 
 export interface TaskState {
@@ -69,5 +80,10 @@ export interface Runtime {
   /** Connects to the stdio of a created or running task (only output produced from now on). */
   attach(id: string, bundle: string): Promise<TaskStdio>;
   resize(bundle: string, rows: number, cols: number): Promise<void>;
+  /** Freezes / thaws every process of a task (cgroup freezer). */
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Changes the resource limits of a running task. */
+  update(id: string, resources: TaskResources): Promise<void>;
   close(): void;
 }

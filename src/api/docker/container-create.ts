@@ -4,7 +4,8 @@
  * refused with ERR_NOT_IMPLEMENTED naming it, never silently ignored.
  */
 import { EngineError } from '../../errors.js';
-import type { ContainerSpec, RestartPolicyName, SecuritySpec } from '../../model/container.js';
+import type { ContainerSpec, LogConfigSpec, RestartPolicyName, SecuritySpec } from '../../model/container.js';
+import { parseHealthcheck } from '../../image/config-format.js';
 import { parseSignal } from '../../util/signals.js';
 import {
   isUnset, object, optBool, optInt, optIntOrNull, optKeySet, optObject, optString, optStringArray,
@@ -30,7 +31,6 @@ const UNSUPPORTED_HOST_FIELDS: [string, string][] = [
   ['Sysctls', '--sysctl'],
   ['Ulimits', '--ulimit'],
   ['GroupAdd', '--group-add'],
-  ['Init', '--init'],
   ['VolumeDriver', '--volume-driver'],
   ['StorageOpt', '--storage-opt'],
   ['CpusetCpus', '--cpuset-cpus'],
@@ -78,12 +78,7 @@ export function fromDockerCreate(body: unknown): CreateRequest {
       throw new EngineError('ERR_NOT_IMPLEMENTED', `custom system paths (HostConfig.${field}) are not supported by brig yet`);
     }
   }
-  if (cfg['Healthcheck'] !== undefined && cfg['Healthcheck'] !== null) {
-    const test = optStringArray(object(cfg['Healthcheck'], 'Healthcheck'), 'Test', 'Healthcheck.Test');
-    if (test && test.length > 0 && test[0] !== 'NONE') {
-      throw new EngineError('ERR_NOT_IMPLEMENTED', 'Healthcheck: health checks are not supported by brig yet');
-    }
-  }
+  const healthcheck = parseHealthcheck(cfg['Healthcheck']);
   const volumes = optKeySet(cfg, 'Volumes', 'Volumes');
   if (volumes.length > 0) throw new EngineError('ERR_NOT_IMPLEMENTED', 'Volumes: anonymous volumes are not supported by brig yet');
 
@@ -113,20 +108,22 @@ export function fromDockerCreate(body: unknown): CreateRequest {
   if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(restartName)) {
     throw new EngineError('ERR_INVALID_ARGUMENT', `invalid restart policy '${restartName}'`);
   }
-  if (restartName !== 'no') {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `restart policy "${restartName}" (HostConfig.RestartPolicy) is not supported by brig yet`);
+  const maxRetries = optInt(restart, 'MaximumRetryCount', 'HostConfig.RestartPolicy.MaximumRetryCount');
+  if (maxRetries < 0) throw new EngineError('ERR_INVALID_ARGUMENT', 'maximum retry count cannot be negative');
+  if (maxRetries > 0 && restartName !== 'on-failure') {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `maximum retry count cannot be used with restart policy '${restartName}'`);
   }
   const autoRemove = optBool(host, 'AutoRemove', 'HostConfig.AutoRemove');
+  if (autoRemove && restartName !== 'no') {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'can\'t create \'AutoRemove\' container with restart policy');
+  }
 
   const log = optObject(host, 'LogConfig', 'HostConfig.LogConfig') ?? {};
   const logType = optString(log, 'Type', 'HostConfig.LogConfig.Type');
   if (!['', 'k8s-file', 'json-file'].includes(logType)) {
     throw new EngineError('ERR_NOT_IMPLEMENTED', `log driver "${logType}" (HostConfig.LogConfig.Type) is not supported by brig yet`);
   }
-  const logConfig = optStringMap(log, 'Config', 'HostConfig.LogConfig.Config');
-  if (Object.keys(logConfig).length > 0) {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `log options (${Object.keys(logConfig).join(', ')}) (HostConfig.LogConfig.Config) are not supported by brig yet`);
-  }
+  const logConfig = parseLogOptions(optStringMap(log, 'Config', 'HostConfig.LogConfig.Config'));
 
   const consoleSize = optIntArray2(host, 'ConsoleSize', 'HostConfig.ConsoleSize');
   const shmSize = optInt(host, 'ShmSize', 'HostConfig.ShmSize');
@@ -188,7 +185,7 @@ export function fromDockerCreate(body: unknown): CreateRequest {
     stopTimeout,
     exposedPorts: optKeySet(cfg, 'ExposedPorts', 'ExposedPorts'),
     autoRemove,
-    restartPolicy: { name: restartName as RestartPolicyName, maximumRetryCount: optInt(restart, 'MaximumRetryCount', 'HostConfig.RestartPolicy.MaximumRetryCount') },
+    restartPolicy: { name: restartName as RestartPolicyName, maximumRetryCount: maxRetries },
     network: { mode: 'none' },
     security: parseSecurity(host),
     resources: {
@@ -201,7 +198,9 @@ export function fromDockerCreate(body: unknown): CreateRequest {
       cpuPeriod,
     },
     consoleSize,
-    logConfig: { type: 'k8s-file', config: {} },
+    logConfig,
+    init: host['Init'] === undefined || host['Init'] === null ? false : optBool(host, 'Init', 'HostConfig.Init'),
+    healthcheck,
   };
   // The entrypoint `[""]` (docker run --entrypoint "") means "no entrypoint".
   if (spec.entrypoint && spec.entrypoint.length === 1 && spec.entrypoint[0] === '') spec.entrypoint = [];
@@ -288,3 +287,33 @@ export function parseSecurity(host: Json): SecuritySpec {
   }
   return sec;
 }
+
+/** `--log-opt max-size=10m max-file=3` (Docker's json-file options), the ones brig implements. */
+export function parseLogOptions(opts: Record<string, string>): LogConfigSpec {
+  const out: LogConfigSpec = { type: 'k8s-file', maxSize: 0, maxFile: 1 };
+  for (const [k, v] of Object.entries(opts)) {
+    if (k === 'max-size') {
+      out.maxSize = parseByteSize(v, 'max-size');
+    } else if (k === 'max-file') {
+      if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid value for log opt max-file: ${v}`);
+      out.maxFile = Number(v);
+    } else {
+      throw new EngineError('ERR_NOT_IMPLEMENTED', `log option "${k}" (HostConfig.LogConfig.Config) is not supported by brig yet`);
+    }
+  }
+  if (out.maxFile > 1 && out.maxSize === 0) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', 'max-file cannot be used without max-size');
+  }
+  return out;
+}
+
+/** `10m`, `1g`, `512k`, `100` (bytes), as go-units RAMInBytes (binary multiples). */
+export function parseByteSize(v: string, what: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?$/i.exec(v.trim());
+  if (!m) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid size for ${what}: ${v}`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const n = Math.floor(Number(m[1]) * mult);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid size for ${what}: ${v}`);
+  return n;
+}
+

@@ -1,6 +1,7 @@
 /**
  * Container records → Docker's wire shapes: `GET /containers/json` items and `GET /containers/{id}/json`.
  */
+import { healthcheckToJson } from '../../image/config-format.js';
 import type { ContainerRecord } from '../../model/container.js';
 import type { ImageRecord } from '../../model/image.js';
 import { humanDuration, unixSeconds, ZERO_TIME } from '../../util/time.js';
@@ -18,7 +19,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   switch (s.status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : ''}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'restarting':
@@ -93,6 +94,13 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       Error: s.error,
       StartedAt: s.startedAt || ZERO_TIME,
       FinishedAt: s.finishedAt || ZERO_TIME,
+      ...(s.health ? {
+        Health: {
+          Status: s.health.status,
+          FailingStreak: s.health.failingStreak,
+          Log: s.health.log.map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })),
+        },
+      } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: '',
@@ -110,7 +118,13 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
     HostConfig: {
       Binds: null,
       ContainerIDFile: '',
-      LogConfig: { Type: 'k8s-file', Config: {} },
+      LogConfig: {
+        Type: 'k8s-file',
+        Config: {
+          ...(c.spec.logConfig.maxSize ? { 'max-size': String(c.spec.logConfig.maxSize) } : {}),
+          ...(c.spec.logConfig.maxFile > 1 ? { 'max-file': String(c.spec.logConfig.maxFile) } : {}),
+        },
+      },
       NetworkMode: c.spec.network.mode,
       PortBindings: {},
       RestartPolicy: { Name: c.spec.restartPolicy.name, MaximumRetryCount: c.spec.restartPolicy.maximumRetryCount },
@@ -152,6 +166,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       Ulimits: null,
       MaskedPaths: null,
       ReadonlyPaths: null,
+      Init: c.spec.init ? true : null,
     },
     GraphDriver: {
       Name: 'overlay',
@@ -183,6 +198,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       Labels: c.spec.labels,
       ...(c.spec.stopSignal ? { StopSignal: c.spec.stopSignal } : {}),
       ...(c.spec.stopTimeout !== null ? { StopTimeout: c.spec.stopTimeout } : {}),
+      ...(c.spec.healthcheck ? { Healthcheck: healthcheckToJson(c.spec.healthcheck) } : {}),
     },
     NetworkSettings: {
       Bridge: '',

@@ -1,4 +1,5 @@
 /** Image records → Docker's wire shapes: `GET /images/json` items and `GET /images/{name}/json`. */
+import { healthcheckToJson } from '../../image/config-format.js';
 import type { ImageRecord } from '../../model/image.js';
 import { unixSeconds } from '../../util/time.js';
 
@@ -51,6 +52,7 @@ export function toDockerImageInspect(img: ImageRecord, repoTags: string[]) {
       OnBuild: null,
       Labels: Object.keys(rc.labels).length ? rc.labels : null,
       ...(rc.stopSignal ? { StopSignal: rc.stopSignal } : {}),
+      ...(rc.healthcheck ? { Healthcheck: healthcheckToJson(rc.healthcheck) } : {}),
     },
     Architecture: img.config.architecture,
     Os: img.config.os,

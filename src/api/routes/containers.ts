@@ -2,12 +2,14 @@
 import { once } from 'node:events';
 import type { Engine } from '../../engine/engine.js';
 import type { WaitCondition } from '../../engine/containers.js';
+import { parseDetachKeys } from '../../engine/attach-hub.js';
 import { familiarName } from '../../image/reference.js';
 import { EngineError } from '../../errors.js';
 import { dockerTimestamp, type LogEntry } from '../../logs/cri-log.js';
 import type { ContainerRecord } from '../../model/container.js';
 import { fromDockerCreate } from '../docker/container-create.js';
 import { toDockerInspect, toDockerSummary } from '../docker/container-view.js';
+import { PS_FILTER_KEYS, psPredicate } from '../docker/ps-filter.js';
 import { queryBool, queryFilters, queryInt, resOf, sendEmpty, sendJson } from '../respond.js';
 import type { RouteContext, Router } from '../router.js';
 import { hijack, streamContentType } from '../stream/hijack.js';
@@ -15,8 +17,6 @@ import { frame, STDERR, STDOUT } from '../stream/mux.js';
 
 /** A hijacked client that lets this much output pile up unread is disconnected (the log keeps it all). */
 const MAX_ATTACH_BACKLOG = 16 * 1024 * 1024;
-
-const PS_FILTERS = ['status', 'name', 'id', 'label', 'exited', 'ancestor', 'before', 'since', 'volume', 'network', 'publish', 'expose', 'health', 'isolation', 'is-task'];
 
 export function containerRoutes(router: Router, engine: Engine): void {
   const svc = engine.containers;
@@ -37,18 +37,31 @@ export function containerRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('GET', '/containers/json', async (ctx) => {
-    const filters = queryFilters(ctx.query, PS_FILTERS);
-    for (const k of filters.keys()) {
-      if (!['status', 'name', 'id', 'label', 'exited'].includes(k)) {
-        throw new EngineError('ERR_NOT_IMPLEMENTED', `the ps filter '${k}' is not supported by brig yet`);
-      }
-    }
+    const filters = queryFilters(ctx.query, PS_FILTER_KEYS);
+    const keep = psPredicate(filters, {
+      container: (ref) => svc.get(ref),
+      hasAncestor: (c, ref) => {
+        const img = engine.images.find(ref);
+        return img !== undefined && img.id === c.imageId;
+      },
+    });
     const limit = queryInt(ctx.query, 'limit') ?? -1;
     const all = queryBool(ctx.query, 'all') || limit > 0 || filters.size > 0;
-    let list = svc.list().filter((c) => all || c.state.status === 'running' || c.state.status === 'paused');
-    list = list.filter((c) => matchPs(c, filters));
+    let list = svc.list().filter((c) => all || c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting');
+    list = list.filter(keep);
     if (limit > 0) list = list.slice(0, limit);
-    sendJson(ctx, 200, list.map((c) => toDockerSummary(c, { imageName: imageName(c) })));
+    const size = queryBool(ctx.query, 'size');
+    const out = [];
+    for (const c of list) {
+      const item: Record<string, unknown> = toDockerSummary(c, { imageName: imageName(c) });
+      if (size) {
+        const s = await svc.sizes(c);
+        item['SizeRw'] = s.rw;
+        item['SizeRootFs'] = s.rootFs;
+      }
+      out.push(item);
+    }
+    sendJson(ctx, 200, out);
   });
 
   router.add('GET', '/containers/{id}/json', async (ctx) => {
@@ -68,7 +81,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
 
   router.add('POST', '/containers/{id}/stop', async (ctx) => {
     const t = queryInt(ctx.query, 't') ?? queryInt(ctx.query, 'timeout');
-    await svc.stop(ctx.params['id']!, t);
+    await svc.stop(ctx.params['id']!, t, ctx.query.get('signal') || undefined);
     sendEmpty(ctx, 204);
   });
 
@@ -166,6 +179,8 @@ async function attach(ctx: RouteContext, engine: Engine): Promise<void> {
   if (c.state.status !== 'created' && c.state.status !== 'running' && c.state.status !== 'exited') {
     throw new EngineError('ERR_CONFLICT', `You cannot attach to a container in state ${c.state.status}`);
   }
+  const detachKeys = q.get('detachKeys');
+  if (detachKeys) parseDetachKeys(detachKeys); // refuse bad keys before the connection is taken over
   const { input, output, head } = hijack(ctx.req, ctx.res, ctx.socket, ctx.head, streamContentType(ctx.apiVersion, tty));
   const send = (id: number, chunk: Buffer) => {
     if (output.destroyed || output.writableEnded) return;
@@ -184,6 +199,7 @@ async function attach(ctx: RouteContext, engine: Engine): Promise<void> {
   }
   let finished = false;
   const handle = await svc.attach(c.id, {
+    ...(detachKeys ? { detachKeys } : {}),
     stdin: wantStdin,
     sink: {
       stdout: (b) => wantOut && send(STDOUT, b),
@@ -212,31 +228,4 @@ function parseUnixNs(v: string | null, what: string): bigint | undefined {
   const m = /^([0-9]+)(?:\.([0-9]{1,9}))?$/.exec(v);
   if (!m) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid value for ${what}: ${v}`);
   return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
-}
-
-function matchPs(c: ContainerRecord, f: Map<string, string[]>): boolean {
-  const any = (key: string, pred: (v: string) => boolean) => {
-    const vs = f.get(key);
-    return !vs || vs.length === 0 || vs.some(pred);
-  };
-  return (
-    any('status', (v) => v === c.state.status) &&
-    any('name', (v) => nameRegExp(v).test(`/${c.name}`)) &&
-    any('id', (v) => c.id.startsWith(v)) &&
-    any('exited', (v) => c.state.status === 'exited' && String(c.state.exitCode) === v) &&
-    (f.get('label') ?? []).every((v) => {
-      const [k, val] = v.split('=', 2) as [string, string | undefined];
-      return val === undefined ? k in c.spec.labels : c.spec.labels[k] === val;
-    })
-  );
-}
-
-/** Docker matches `name` filters as regular expressions; a bad one is a 400, and length is capped. */
-function nameRegExp(v: string): RegExp {
-  if (v.length > 256) throw new EngineError('ERR_INVALID_FILTER', 'name filter is too long');
-  try {
-    return new RegExp(v);
-  } catch {
-    throw new EngineError('ERR_INVALID_FILTER', `invalid name filter: ${v}`);
-  }
 }

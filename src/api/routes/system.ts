@@ -11,10 +11,8 @@ import type { Router } from '../router.js';
 const NOT_YET: [string, string][] = [
   ['POST', '/containers/{id}/exec'], ['POST', '/exec/{id}/start'], ['POST', '/exec/{id}/resize'], ['GET', '/exec/{id}/json'],
   ['GET', '/containers/{id}/top'], ['GET', '/containers/{id}/changes'], ['GET', '/containers/{id}/export'],
-  ['GET', '/containers/{id}/stats'], ['POST', '/containers/{id}/restart'], ['POST', '/containers/{id}/pause'],
-  ['POST', '/containers/{id}/unpause'], ['POST', '/containers/{id}/update'], ['POST', '/containers/{id}/rename'],
-  ['GET', '/containers/{id}/archive'], ['HEAD', '/containers/{id}/archive'], ['PUT', '/containers/{id}/archive'],
-  ['POST', '/containers/prune'], ['GET', '/containers/{id}/attach/ws'],
+  ['GET', '/containers/{id}/stats'], ['GET', '/containers/{id}/archive'], ['HEAD', '/containers/{id}/archive'], ['PUT', '/containers/{id}/archive'],
+  ['GET', '/containers/{id}/attach/ws'],
   ['POST', '/images/{name*}/push'], ['POST', '/images/{name*}/tag'], ['DELETE', '/images/{name*}'],
   ['GET', '/images/{name*}/history'], ['GET', '/images/search'], ['GET', '/images/get'], ['GET', '/images/{name*}/get'],
   ['POST', '/images/load'], ['POST', '/images/prune'], ['POST', '/commit'], ['POST', '/build'], ['POST', '/build/prune'],

@@ -133,6 +133,27 @@ export class MetadataStore {
     }
   }
 
+  /** Renames a container; throws ERR_NAME_IN_USE if the name is taken. */
+  renameContainer(id: string, name: string): void {
+    try {
+      this.#db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);
+    } catch (err) {
+      if (isUniqueViolation(err, 'containers.name')) {
+        const other = this.#db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string };
+        throw new EngineError(
+          'ERR_NAME_IN_USE',
+          `Conflict. The container name "/${name}" is already in use by container "${other.id}". ` +
+            'You have to remove (or rename) that container to be able to reuse that name.',
+        );
+      }
+      throw err;
+    }
+  }
+
+  updateContainerSpec(id: string, spec: ContainerSpec): void {
+    this.#db.prepare('UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(spec), id);
+  }
+
   deleteContainer(id: string): void {
     this.#db.prepare('DELETE FROM containers WHERE id = ?').run(id);
   }
