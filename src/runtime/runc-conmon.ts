@@ -201,54 +201,12 @@ export class RuncConmonRuntime implements Runtime {
   }
 
   attach(id: string, _bundle: string): Promise<TaskStdio> {
-    const path = join(this.#socketDir, id.slice(0, 16), 'attach');
-    return new Promise((resolve, reject) => {
-      const sock = new SeqpacketSocket();
-      const out: ((b: Buffer) => void)[] = [];
-      const err: ((b: Buffer) => void)[] = [];
-      const ends: (() => void)[] = [];
-      let ended = false;
-      const finish = () => {
-        if (ended) return;
-        ended = true;
-        for (const cb of ends) cb();
-      };
-      sock.on('data', (msg: Buffer) => {
-        if (msg.length < 1) return;
-        const payload = msg.subarray(1);
-        if (msg[0] === STREAM_STDOUT) for (const cb of out) cb(payload);
-        else if (msg[0] === STREAM_STDERR) for (const cb of err) cb(payload);
-      });
-      sock.on('end', finish);
-      sock.on('close', finish);
-      sock.on('error', (e: Error) => {
-        if (!connected) reject(e);
-        finish();
-      });
-      let connected = false;
-      try {
-        sock.connect(path, () => {
-          connected = true;
-          resolve({
-            onStdout: (cb) => out.push(cb),
-            onStderr: (cb) => err.push(cb),
-            onEnd: (cb) => (ended ? queueMicrotask(cb) : ends.push(cb)),
-            writeStdin: (chunk) => {
-              if (!ended) sock.write(chunk);
-            },
-            endStdin: () => {
-              if (!ended) sock.end();
-            },
-            close: () => {
-              sock.destroy();
-              finish();
-            },
-          });
-        });
-      } catch (e) {
-        reject(e as Error);
-      }
-    });
+    return connectConmonSocket(this.attachSocketPath(id));
+  }
+
+  /** Path of a task's attach socket (through conmon's short symlink, so it fits sun_path). */
+  attachSocketPath(id: string): string {
+    return join(this.#socketDir, id.slice(0, 16), 'attach');
   }
 
   async resize(bundle: string, rows: number, cols: number): Promise<void> {
@@ -303,4 +261,58 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Connects to a conmon attach socket (SOCK_SEQPACKET: 1 byte stream id + payload per message) and
+ * exposes it as TaskStdio. Used for containers and exec sessions alike.
+ */
+export function connectConmonSocket(path: string): Promise<TaskStdio> {
+  return new Promise((resolve, reject) => {
+    const sock = new SeqpacketSocket();
+    const out: ((b: Buffer) => void)[] = [];
+    const err: ((b: Buffer) => void)[] = [];
+    const ends: (() => void)[] = [];
+    let ended = false;
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      for (const cb of ends) cb();
+    };
+    sock.on('data', (msg: Buffer) => {
+      if (msg.length < 1) return;
+      const payload = msg.subarray(1);
+      if (msg[0] === STREAM_STDOUT) for (const cb of out) cb(payload);
+      else if (msg[0] === STREAM_STDERR) for (const cb of err) cb(payload);
+    });
+    sock.on('end', finish);
+    sock.on('close', finish);
+    sock.on('error', (e: Error) => {
+      if (!connected) reject(e);
+      finish();
+    });
+    let connected = false;
+    try {
+      sock.connect(path, () => {
+        connected = true;
+        resolve({
+          onStdout: (cb) => out.push(cb),
+          onStderr: (cb) => err.push(cb),
+          onEnd: (cb) => (ended ? queueMicrotask(cb) : ends.push(cb)),
+          writeStdin: (chunk) => {
+            if (!ended) sock.write(chunk);
+          },
+          endStdin: () => {
+            if (!ended) sock.end();
+          },
+          close: () => {
+            sock.destroy();
+            finish();
+          },
+        });
+      });
+    } catch (e) {
+      reject(e as Error);
+    }
+  });
 }
