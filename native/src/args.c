@@ -5,14 +5,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <uv.h>
 
 bool get_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, napi_value *self) {
   size_t argc = n;
   if (napi_get_cb_info(env, info, &argc, argv, self, NULL) != napi_ok) return false;
   if (argc < n) {
-    char what[64];
-    snprintf(what, sizeof what, "%zu arguments are required, got %zu", n, argc);
-    throw_type(env, "ERR_MISSING_ARGS", "arguments", what);
+    char msg[96];
+    snprintf(msg, sizeof msg, "%zu arguments are required, got %zu", n, argc);
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", msg);
     return false;
   }
   return true;
@@ -134,15 +135,21 @@ static napi_value str(napi_env env, const char *s) {
   return v;
 }
 
+/* The description Node itself prints (libuv's wording), or the C library's for errors libuv lacks. */
+static const char *describe(int err, char *buf, size_t len) {
+  uv_strerror_r(-err, buf, len);
+  return strncmp(buf, "Unknown system error", 20) == 0 ? strerror(err) : buf;
+}
+
 napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
   const char *code = strerrorname_np(err);
-  char msg[PATH_MAX + 256];
+  char msg[PATH_MAX + 256], text[128];
   napi_value error = NULL;
   if (code == NULL) code = "UNKNOWN";
   if (path != NULL) {
-    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, describe(err, text, sizeof text), syscall, path);
   } else {
-    snprintf(msg, sizeof msg, "%s: %s, %s", code, strerror(err), syscall);
+    snprintf(msg, sizeof msg, "%s: %s, %s", code, describe(err, text, sizeof text), syscall);
   }
   if (napi_create_error(env, str(env, code), str(env, msg), &error) != napi_ok) return NULL;
   set_prop(env, error, "errno", make_int(env, -err));

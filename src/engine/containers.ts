@@ -376,8 +376,13 @@ export class ContainerService {
       }
       if (!isRunning(c)) return;
       const oomKilled = await this.#oomKilled(id);
+      const finishedAt = new Date().toISOString();
+      const ranMs = Date.parse(finishedAt) - Date.parse(c.state.startedAt || finishedAt);
+      const restart = !c.spec.autoRemove && this.#restartDecision(c, exitCode, ranMs);
+      // A container its policy will restart is `restarting` from this moment, so that a concurrent
+      // stop sees it (and cancels the restart) instead of finding it merely exited.
       const state: ContainerState = {
-        ...c.state, status: 'exited', pid: 0, exitCode, oomKilled, finishedAt: new Date().toISOString(),
+        ...c.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode, oomKilled, finishedAt,
       };
       this.meta.updateContainerState(id, state);
       const ended: ContainerRecord = { ...c, state };
@@ -393,21 +398,21 @@ export class ContainerService {
       }
       await this.#cleanupTask(c);
       await this.runtime.clearExit(id);
-      const ranMs = Date.parse(state.finishedAt) - Date.parse(c.state.startedAt || state.finishedAt);
-      this.#maybeRestart(ended, exitCode, ranMs);
+      if (restart) this.#scheduleRestart(id, this.#nextDelay(id, ranMs));
     });
   }
 
-  /** Applies the restart policy after an exit (or a failed policy restart). Runs under the lock. */
-  #maybeRestart(c: ContainerRecord, exitCode: number, ranMs: number): void {
-    const facts = {
+  /** Whether the restart policy restarts a container that just exited (or failed to restart). */
+  #restartDecision(c: ContainerRecord, exitCode: number, ranMs: number): boolean {
+    return shouldRestart(c.spec.restartPolicy, {
       exitCode, restartCount: c.restartCount, manuallyStopped: c.state.manuallyStopped === true, ranMs, shuttingDown: this.#shuttingDown,
-    };
-    if (!shouldRestart(c.spec.restartPolicy, facts)) return;
-    const delay = nextBackoff(this.#backoff.get(c.id) ?? 0, ranMs);
-    this.#backoff.set(c.id, delay);
-    this.meta.updateContainerState(c.id, { ...c.state, status: 'restarting' });
-    this.#scheduleRestart(c.id, delay);
+    });
+  }
+
+  #nextDelay(id: string, ranMs: number): number {
+    const delay = nextBackoff(this.#backoff.get(id) ?? 0, ranMs);
+    this.#backoff.set(id, delay);
+    return delay;
   }
 
   #scheduleRestart(id: string, delay: number): void {
@@ -423,9 +428,10 @@ export class ContainerService {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           const code = startFailureCode(message);
-          const state: ContainerState = { ...c.state, status: 'exited', error: message, exitCode: code, finishedAt: new Date().toISOString() };
+          const again = this.#restartDecision({ ...next, state: c.state }, code, 0);
+          const state: ContainerState = { ...c.state, status: again ? 'restarting' : 'exited', error: message, exitCode: code, finishedAt: new Date().toISOString() };
           this.meta.updateContainerState(id, state, next.restartCount);
-          this.#maybeRestart({ ...next, state }, code, 0);
+          if (again) this.#scheduleRestart(id, this.#nextDelay(id, 0));
         }
       }).catch(() => {});
     }, delay);
