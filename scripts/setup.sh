@@ -12,8 +12,9 @@ fi
 
 # Debian packages: runtime (runc, conmon), the built-in image (busybox-static), --init (tini), whiteouts (attr),
 # users/groups (passwd, uidmap), networking tools for later issues (iptables, iproute2), and gcc +
-# libc6-dev for the static syscall probe the security tests build.
-PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev)
+# libc6-dev for the static syscall probe the security tests build; make, g++ and python3 for node-gyp
+# (brig's native addon, better-sqlite3).
+PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -43,9 +44,15 @@ getent group brig >/dev/null || groupadd --system brig
 # npm dependencies (better-sqlite3 builds its native module against Node's headers).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  # `npm install` (not `npm ci`): node-unix-socket lists optional per-platform packages that do not
-  # exist in the registry, which `npm ci` refuses as an out-of-sync lock file.
+  # `npm install` also runs brig's own "install" script, which builds the native addon.
   npm install --no-audit --no-fund >/tmp/brig-npm.log 2>&1 || { tail -30 /tmp/brig-npm.log >&2; exit 1; }
+fi
+
+# brig's native addon (native/, N-API): rebuilt when a source is newer than the built module.
+addon=native/build/Release/brig_native.node
+if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addon" -print -quit 2>/dev/null)" ]; then
+  say "building the native addon"
+  npm run build:native >/tmp/brig-native.log 2>&1 || { tail -30 /tmp/brig-native.log >&2; exit 1; }
 fi
 
 # Build when any source is newer than the last build.

@@ -15,17 +15,19 @@ const ALLOWED: Record<string, string[]> = {
   model: [],
   util: ['errors', 'model'],
   store: ['errors', 'util', 'model'],
-  image: ['errors', 'util', 'model', 'store'],
+  image: ['errors', 'util', 'model', 'store', 'native'],
   security: ['errors', 'util', 'model'],
   spec: ['errors', 'util', 'model', 'security'],
-  runtime: ['errors', 'util', 'model'],
+  runtime: ['errors', 'util', 'model', 'native'],
   logs: ['errors', 'util', 'model'],
   events: ['errors', 'util', 'model'],
-  engine: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events'],
-  api: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'engine'],
+  engine: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'native'],
+  api: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'engine', 'native'],
   client: ['errors', 'util'],
   cli: ['errors', 'util', 'client'],
-  daemon: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'engine', 'api'],
+  /** The addon's wrapper is a leaf: syscalls only, no brig logic. */
+  native: ['errors'],
+  daemon: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'engine', 'api', 'native'],
 };
 
 function moduleOf(file: string): string {

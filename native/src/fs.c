@@ -213,9 +213,14 @@ static napi_value js_utimensat(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
+/* Nanoseconds since the epoch; times beyond ±292 years of 1970 saturate instead of overflowing. */
 static napi_value ns_bigint(napi_env env, struct timespec ts) {
   napi_value v = NULL;
-  napi_create_bigint_int64(env, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, &v);
+  int64_t ns;
+  if (__builtin_mul_overflow((int64_t)ts.tv_sec, (int64_t)1000000000, &ns) ||
+      __builtin_add_overflow(ns, (int64_t)ts.tv_nsec, &ns))
+    ns = ts.tv_sec < 0 ? INT64_MIN : INT64_MAX;
+  napi_create_bigint_int64(env, ns, &v);
   return v;
 }
 

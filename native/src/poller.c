@@ -114,6 +114,12 @@ static napi_value js_new(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   uint32_t refs;
   int fd;
+  napi_value target = NULL;
+  if (napi_get_new_target(env, info, &target) != napi_ok) return NULL;
+  if (target == NULL) {
+    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "Poller must be called with new");
+    return NULL;
+  }
   if (!get_args(env, info, 2, argv, &self) || !arg_fd(env, argv[0], "fd", &fd)) return NULL;
   if (napi_typeof(env, argv[1], &t) != napi_ok) return NULL;
   if (t != napi_function) return throw_type(env, "ERR_INVALID_ARG_TYPE", "callback", "must be a function");

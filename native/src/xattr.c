@@ -40,7 +40,7 @@ static napi_value js_fsetxattr(napi_env env, napi_callback_info info) {
       !arg_value(env, argv[2], &data, &len) || !arg_int(env, argv[3], "flags", 0, 3, &flags))
     return NULL;
   if (fsetxattr(fd, name, data, len, (int)flags) != 0)
-    return throw_errno(env, errno, "fsetxattr", name);
+    return throw_errno(env, errno, "fsetxattr", NULL);
   return make_undefined(env);
 }
 
@@ -68,7 +68,7 @@ static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
   if (!arg_fd(env, argv[0], "fd", &fd) || !arg_xattr_name(env, argv[1], "fgetxattr", name))
     return NULL;
   ssize_t n = fgetxattr(fd, name, value_buf, sizeof value_buf);
-  if (n < 0) return throw_errno(env, errno, "fgetxattr", name);
+  if (n < 0) return throw_errno(env, errno, "fgetxattr", NULL);
   napi_create_buffer_copy(env, (size_t)n, value_buf, NULL, &out);
   return out;
 }

@@ -10,9 +10,13 @@ import type { Engine } from '../engine/engine.js';
 import { API_VERSION, BRIG_VERSION, MIN_API_VERSION } from '../engine/system.js';
 import { messageOf, sendError, statusOf } from './errors.js';
 import { Router, splitVersion, type RouteContext } from './router.js';
+import { archiveRoutes } from './routes/archive.js';
 import { containerAdminRoutes } from './routes/container-admin.js';
+import { containerFsRoutes } from './routes/container-fs.js';
 import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
+import { statsRoutes } from './routes/stats.js';
 import { notYetRoutes, systemRoutes } from './routes/system.js';
 
 /** Largest JSON body brig reads (bigger bodies are refused, never skipped: CVE-2024-41110 class). */
@@ -30,6 +34,10 @@ export function buildRouter(engine: Engine): Router {
   systemRoutes(router, engine);
   containerRoutes(router, engine);
   containerAdminRoutes(router, engine);
+  statsRoutes(router, engine);
+  containerFsRoutes(router, engine);
+  archiveRoutes(router, engine);
+  execRoutes(router, engine);
   imageRoutes(router, engine);
   notYetRoutes(router);
   return router;

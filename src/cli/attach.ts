@@ -7,6 +7,7 @@
  * are never ended. Stdin EOF half-closes the hijacked socket (the daemon then closes the
  * container's stdin) while output keeps flowing.
  */
+import { spawnSync } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
@@ -17,6 +18,21 @@ import type { CliInput, CliOutput } from './command.js';
 
 /** Docker's default detach keys: ctrl-p, ctrl-q. */
 export const DEFAULT_DETACH_KEYS: readonly number[] = [0x10, 0x11];
+
+const CTRL_KEYS = ['ctrl-@', ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `ctrl-${c}`), 'ctrl-[', 'ctrl-\\', 'ctrl-]', 'ctrl-^', 'ctrl-_'];
+
+/**
+ * `--detach-keys` (docker's `term.ToBytes`): comma-separated keys, each a single character or
+ * `ctrl-<a-z@[\\]^_>`. Throws `Unknown character: 'KEY'` for anything else.
+ */
+export function parseDetachKeys(keys: string): number[] {
+  return keys.split(',').map((key) => {
+    if (key.length === 1) return key.charCodeAt(0);
+    const code = CTRL_KEYS.indexOf(key);
+    if (code === -1 || Buffer.byteLength(key) !== key.length) throw new Error(`Unknown character: '${key}'`);
+    return code;
+  });
+}
 
 /**
  * Passes bytes through until the detach sequence is typed, then calls `onDetach` and swallows the
@@ -62,6 +78,21 @@ export class DetachKeysFilter extends Transform {
   }
 }
 
+/**
+ * libuv's raw mode keeps ONLCR, so the local terminal would turn a container's bare `\n` into
+ * `\r\n` (doubling CRs and breaking full-screen programs); docker's raw mode clears OPOST. Clear it
+ * too (`stty -opost` on the same terminal). `setRawMode(false)` restores the saved settings.
+ */
+function disableOutputProcessing(input: CliInput): void {
+  const fd = (input as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return;
+  try {
+    spawnSync('stty', ['-opost'], { stdio: [fd, 'ignore', 'ignore'], timeout: 2000 });
+  } catch {
+    // no stty: output keeps ONLCR, which only doubles carriage returns
+  }
+}
+
 /** Writes into the socket without ever destroying it; ending it half-closes the socket (stdin EOF). */
 function halfCloseWriter(socket: Socket): Writable {
   return new Writable({
@@ -83,6 +114,8 @@ export interface AttachSessionOptions {
   input: CliInput;
   stdout: CliOutput;
   stderr: Writable;
+  /** The key sequence that detaches (default ctrl-p ctrl-q). */
+  detachKeys?: readonly number[];
 }
 
 export type SessionEnd = { kind: 'eof' } | { kind: 'detached' } | { kind: 'error'; error: Error };
@@ -127,13 +160,14 @@ export class AttachSession {
     if (tty && input.isTTY === true && typeof input.setRawMode === 'function') {
       input.setRawMode(true);
       this.rawMode = true;
+      disableOutputProcessing(input);
     }
     const writer = halfCloseWriter(socket);
     const signal = this.inputAbort.signal;
     // the detach keys are for people at a terminal; piped input passes through untouched
     const pumped =
       input.isTTY === true
-        ? pipeline(input, new DetachKeysFilter(() => this.resolveDetached?.()), writer, { signal })
+        ? pipeline(input, new DetachKeysFilter(() => this.resolveDetached?.(), options.detachKeys), writer, { signal })
         : pipeline(input, writer, { signal });
     pumped.catch(() => {
       // stdin problems (aborted at the end, broken pipe) do not end the session; the output decides

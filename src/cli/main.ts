@@ -12,33 +12,64 @@ import { CLIENT_VERSION } from '../client/version.js';
 import { isEngineError } from '../errors.js';
 import { formatOptions } from './args.js';
 import { HelpRequested, UsageError, type CliContext, type CliIo, type Command } from './command.js';
+import { attachCommand } from './commands/attach.js';
+import { makeContainerCommand } from './commands/container.js';
+import { cpCommand } from './commands/cp.js';
+import { diffCommand } from './commands/diff.js';
+import { eventsCommand } from './commands/events.js';
+import { execCommand } from './commands/exec.js';
+import { exportCommand } from './commands/export.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
+import { pauseCommand, unpauseCommand } from './commands/pause.js';
+import { portCommand } from './commands/port.js';
 import { psCommand } from './commands/ps.js';
+import { renameCommand } from './commands/rename.js';
+import { restartCommand } from './commands/restart.js';
 import { rmCommand } from './commands/rm.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { statsCommand } from './commands/stats.js';
 import { stopCommand } from './commands/stop.js';
+import { topCommand } from './commands/top.js';
+import { updateCommand } from './commands/update.js';
 import { versionCommand } from './commands/version.js';
+import { waitCommand } from './commands/wait.js';
 
 /** Every command, in the order `brig --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   runCommand,
+  execCommand,
   psCommand,
   logsCommand,
+  attachCommand,
   startCommand,
   stopCommand,
   killCommand,
+  restartCommand,
+  pauseCommand,
+  unpauseCommand,
+  renameCommand,
+  updateCommand,
+  waitCommand,
+  portCommand,
+  cpCommand,
+  statsCommand,
+  topCommand,
+  diffCommand,
+  exportCommand,
   rmCommand,
+  makeContainerCommand((name) => findCommand(name)),
   inspectCommand,
   imagesCommand,
   imageCommand,
   versionCommand,
   infoCommand,
+  eventsCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

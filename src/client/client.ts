@@ -13,13 +13,17 @@ import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../errors.js';
 import { ApiError, connectionError, errorMessageFromBody, isConnectFailure } from './api-error.js';
 import { DEFAULT_SOCKET_PATH } from './host.js';
-import { jsonMessages } from './json-stream.js';
+import { decodeJsonObjects, jsonMessages } from './json-stream.js';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspect,
+  ContainerPruneResponse,
   ContainerSummary,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
   ContainerWaitResponse,
+  EventMessage,
   ImageInspect,
   ImageSummary,
   InfoResponse,
@@ -27,6 +31,7 @@ import type {
   VersionResponse,
   WaitCondition,
 } from './types.js';
+import type { ContainerStats, ContainerTopResponse, FilesystemChange } from './types.js';
 import { CLIENT_VERSION, DEFAULT_API_VERSION } from './version.js';
 
 export interface EngineClientOptions {
@@ -90,6 +95,82 @@ export interface ImportImageOptions {
   changes?: string | readonly string[];
   message?: string;
   signal?: AbortSignal;
+}
+
+export interface EventsOptions {
+  /** Already in the wire form (`getTimestamp` turns CLI values into it). */
+  since?: string;
+  until?: string;
+  filters?: Record<string, Record<string, boolean>>;
+  signal?: AbortSignal;
+}
+
+/** Parses one `/events` object, keeping the top-level `timeNano` exact as a bigint. */
+export function parseEventMessage(text: string): EventMessage {
+  // only an unescaped top-level key can be followed by a bare number (Attributes values are strings)
+  const quoted = text.replace(/(?<!\\)"timeNano":\s*(-?[0-9]+)/g, '"timeNano":"$1"');
+  const raw = JSON.parse(quoted) as Omit<EventMessage, 'timeNano'> & { timeNano?: string | number };
+  const { timeNano, ...rest } = raw;
+  const msg: EventMessage = { ...rest, Actor: { ID: raw.Actor?.ID ?? '', Attributes: raw.Actor?.Attributes ?? null } };
+  if (timeNano !== undefined && timeNano !== null) msg.timeNano = BigInt(timeNano);
+  return msg;
+}
+
+/** The `POST /containers/{id}/exec` body, field for field as the docker CLI sends it. */
+export interface ExecCreateRequest {
+  User: string;
+  Privileged: boolean;
+  Tty: boolean;
+  ConsoleSize?: [number, number] | null;
+  AttachStdin: boolean;
+  AttachStderr: boolean;
+  AttachStdout: boolean;
+  Detach: boolean;
+  DetachKeys: string;
+  Env: string[] | null;
+  WorkingDir: string;
+  Cmd: string[];
+}
+
+/** `GET /exec/{id}/json`. `ExitCode` is null while the command has not ended. */
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged?: boolean; user?: string };
+  OpenStdin: boolean;
+  OpenStderr: boolean;
+  OpenStdout: boolean;
+  CanRemove: boolean;
+  ContainerID: string;
+  DetachKeys: string;
+  Pid: number;
+}
+
+/**
+ * The stat of a container path (`X-Docker-Container-Path-Stat`, docker cp). `mode` is Go's
+ * `os.FileMode`: permission bits plus type bits (directory 2^31, symlink 2^27, device 2^26,
+ * named pipe 2^25, socket 2^24, char device 2^21; setuid 2^23, setgid 2^22, sticky 2^20).
+ */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  /** RFC 3339 with nanoseconds. */
+  mtime: string;
+  /** For a symlink: its target resolved inside the container (absolute), else ''. */
+  linkTarget: string;
+}
+
+/** Decodes the `X-Docker-Container-Path-Stat` header of an archive answer. */
+export function decodePathStat(header: string | string[] | undefined): ContainerPathStat {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value === '') throw new EngineError('ERR_INTERNAL', 'the daemon sent no X-Docker-Container-Path-Stat header');
+  try {
+    return JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as ContainerPathStat;
+  } catch (err) {
+    throw new EngineError('ERR_INVALID_JSON', `invalid X-Docker-Container-Path-Stat header: ${(err as Error).message}`);
+  }
 }
 
 /** Encodes one path parameter the way Go's `url.URL` does for the docker client: `/`, `:` and `@` stay. */
@@ -244,8 +325,10 @@ export class EngineClient {
    * Errors: ApiError for an answer ≥ 400; ERR_UNAVAILABLE for any other answer than 101 (the docker
    * CLI refuses the old 200 form too: `unable to upgrade to tcp, received 200`).
    */
-  hijack(path: string, query?: Query, options: { signal?: AbortSignal } = {}): Promise<Socket> {
+  hijack(path: string, query?: Query, options: { signal?: AbortSignal; body?: unknown } = {}): Promise<Socket> {
     const url = this.url(path, query);
+    // exec start carries a JSON body along with the Upgrade (as the docker CLI sends it); attach has none.
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     return new Promise<Socket>((resolve, reject) => {
       const req = http.request({
         method: 'POST',
@@ -256,8 +339,8 @@ export class EngineClient {
           'User-Agent': this.userAgent,
           Connection: 'Upgrade',
           Upgrade: 'tcp',
-          'Content-Type': 'text/plain',
-          'Content-Length': '0',
+          'Content-Type': payload === undefined ? 'text/plain' : 'application/json',
+          'Content-Length': String(payload?.length ?? 0),
         },
         signal: options.signal,
       });
@@ -282,7 +365,7 @@ export class EngineClient {
           else reject(new EngineError('ERR_UNAVAILABLE', `unable to upgrade to tcp, received ${status}`));
         }, reject);
       });
-      req.end();
+      req.end(payload);
     });
   }
 
@@ -360,11 +443,56 @@ export class EngineClient {
     await this.request<void>('POST', `/containers/${pathParam(id)}/resize`, { query: { h: height, w: width }, signal: options.signal });
   }
 
-  /** Resolves `false` when the daemon answered 304 (already stopped). */
-  async stopContainer(id: string, timeoutSeconds?: number, options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const res = await this.send('POST', `/containers/${pathParam(id)}/stop`, { query: { t: timeoutSeconds }, signal: options.signal });
+  /**
+   * Resolves `false` when the daemon answered 304 (already stopped). `stopSignal` is the signal to
+   * stop with (`?signal=`, docker's `stop -s`); `signal` aborts the request.
+   */
+  async stopContainer(
+    id: string,
+    timeoutSeconds?: number,
+    options: { signal?: AbortSignal; stopSignal?: string } = {},
+  ): Promise<boolean> {
+    const res = await this.send('POST', `/containers/${pathParam(id)}/stop`, {
+      query: { signal: options.stopSignal, t: timeoutSeconds },
+      signal: options.signal,
+    });
     res.resume();
     return res.statusCode !== 304;
+  }
+
+  /** `POST /containers/{id}/restart?signal=&t=` (docker sends both only when given). */
+  async restartContainer(id: string, options: { timeoutSeconds?: number; stopSignal?: string; signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/containers/${pathParam(id)}/restart`, {
+      query: { signal: options.stopSignal, t: options.timeoutSeconds },
+      signal: options.signal,
+    });
+  }
+
+  async pauseContainer(id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/containers/${pathParam(id)}/pause`, options);
+  }
+
+  async unpauseContainer(id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/containers/${pathParam(id)}/unpause`, options);
+  }
+
+  async renameContainer(id: string, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/containers/${pathParam(id)}/rename`, { query: { name }, signal: options.signal });
+  }
+
+  async updateContainer(id: string, body: ContainerUpdateRequest, options: { signal?: AbortSignal } = {}): Promise<ContainerUpdateResponse> {
+    const r = await this.request<ContainerUpdateResponse | undefined>('POST', `/containers/${pathParam(id)}/update`, { body, signal: options.signal });
+    return { Warnings: r?.Warnings ?? null };
+  }
+
+  async pruneContainers(
+    options: { filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {},
+  ): Promise<ContainerPruneResponse> {
+    const r = await this.request<ContainerPruneResponse | undefined>('POST', '/containers/prune', {
+      query: { filters: options.filters },
+      signal: options.signal,
+    });
+    return { ContainersDeleted: r?.ContainersDeleted ?? null, SpaceReclaimed: r?.SpaceReclaimed ?? 0 };
   }
 
   async killContainer(id: string, signal?: string, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -379,10 +507,10 @@ export class EngineClient {
   }
 
   async listContainers(
-    options: { all?: boolean; limit?: number; filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {},
+    options: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {},
   ): Promise<ContainerSummary[]> {
     const list = await this.request<ContainerSummary[] | null>('GET', '/containers/json', {
-      query: { all: options.all, limit: options.limit, filters: options.filters },
+      query: { all: options.all, limit: options.limit, size: options.size, filters: options.filters },
       signal: options.signal,
     });
     return list ?? [];
@@ -398,6 +526,127 @@ export class EngineClient {
     return this.stream('GET', `/containers/${pathParam(id)}/logs`, {
       query: { ...rest, tail: tail === undefined ? 'all' : String(tail) },
       signal,
+    });
+  }
+
+  /**
+   * `GET /containers/{id}/stats`: yields each stats object as it arrives: one with `stream: false`
+   * (after about a second, `precpu_stats` filled; at once with `oneShot`), one per second otherwise
+   * until the container stops or `signal` fires.
+   */
+  async *containerStats(id: string, options: { stream?: boolean; oneShot?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<ContainerStats> {
+    const res = await this.stream('GET', `/containers/${pathParam(id)}/stats`, {
+      // the daemon streams by default: `stream=0` has to be sent (the docker CLI sends it, too)
+      query: { stream: options.stream === false ? '0' : '1', 'one-shot': options.oneShot },
+      signal: options.signal,
+    });
+    for await (const obj of decodeJsonObjects(res)) yield obj as ContainerStats;
+  }
+
+  /** `GET /containers/{id}/top?ps_args=`: the container's processes as `ps` lists them. */
+  async containerTop(id: string, psArgs?: string, options: { signal?: AbortSignal } = {}): Promise<ContainerTopResponse> {
+    const r = await this.request<ContainerTopResponse>('GET', `/containers/${pathParam(id)}/top`, {
+      query: { ps_args: psArgs === '' ? undefined : psArgs },
+      signal: options.signal,
+    });
+    return { Titles: r.Titles ?? [], Processes: r.Processes ?? [] };
+  }
+
+  /** `GET /containers/{id}/changes` (`null` from dockerd when nothing changed becomes `[]`). */
+  async containerChanges(id: string, options: { signal?: AbortSignal } = {}): Promise<FilesystemChange[]> {
+    return (await this.request<FilesystemChange[] | null>('GET', `/containers/${pathParam(id)}/changes`, options)) ?? [];
+  }
+
+  /** `GET /containers/{id}/export`: the root filesystem as a tar stream. */
+  containerExport(id: string, options: { signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    return this.stream('GET', `/containers/${pathParam(id)}/export`, options);
+  }
+
+  // ---- events ----
+
+  /**
+   * `GET /events?filters=&since=&until=`: yields each event as it arrives; ends when the daemon ends
+   * the stream (at `until`). Errors: ApiError for a refused query, ERR_INVALID_JSON for a bad stream.
+   */
+  async *events(options: EventsOptions = {}): AsyncGenerator<EventMessage> {
+    const res = await this.stream('GET', '/events', {
+      query: { filters: options.filters, since: options.since, until: options.until },
+      signal: options.signal,
+    });
+    try {
+      for await (const msg of decodeJsonObjects(res, parseEventMessage)) yield msg as EventMessage;
+    } finally {
+      res.destroy();
+    }
+  }
+
+  // ---- exec ----
+
+  /** `POST /containers/{id}/exec`: registers a command to run in a running container; resolves with its ID. */
+  async execCreate(container: string, body: ExecCreateRequest, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const r = await this.request<{ Id: string }>('POST', `/containers/${pathParam(container)}/exec`, { body, signal: options.signal });
+    return r.Id;
+  }
+
+  /**
+   * `POST /exec/{id}/start`. Attached (the default): hijacked, resolves with the raw stream (framed
+   * unless `tty`) once the daemon answers 101. Detached: resolves once the command runs.
+   */
+  execStart(id: string, options: { detach: true; tty?: boolean; signal?: AbortSignal }): Promise<undefined>;
+  execStart(id: string, options?: { detach?: false; tty?: boolean; signal?: AbortSignal }): Promise<Socket>;
+  async execStart(id: string, options: { detach?: boolean; tty?: boolean; signal?: AbortSignal } = {}): Promise<Socket | undefined> {
+    const body = { Detach: options.detach === true, Tty: options.tty === true };
+    const path = `/exec/${pathParam(id)}/start`;
+    if (options.detach === true) {
+      await this.request<void>('POST', path, { body, signal: options.signal });
+      return undefined;
+    }
+    return this.hijack(path, undefined, { body, signal: options.signal });
+  }
+
+  execInspect(id: string, options: { signal?: AbortSignal } = {}): Promise<ExecInspect> {
+    return this.request<ExecInspect>('GET', `/exec/${pathParam(id)}/json`, options);
+  }
+
+  async execResize(id: string, height: number, width: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request<void>('POST', `/exec/${pathParam(id)}/resize`, { query: { h: height, w: width }, signal: options.signal });
+  }
+
+  // ---- archive (docker cp) ----
+
+  /** `HEAD /containers/{id}/archive?path=`: the stat of a container path (404 ApiError when missing). */
+  async statContainerPath(id: string, path: string, options: { signal?: AbortSignal } = {}): Promise<ContainerPathStat> {
+    const res = await this.send('HEAD', `/containers/${pathParam(id)}/archive`, { query: { path }, signal: options.signal });
+    res.resume();
+    return decodePathStat(res.headers['x-docker-container-path-stat']);
+  }
+
+  /** `GET /containers/{id}/archive?path=`: the path's stat and a tar stream of it (read or destroy it). */
+  async getContainerArchive(id: string, path: string, options: { signal?: AbortSignal } = {}): Promise<{ stat: ContainerPathStat; tar: IncomingMessage }> {
+    const res = await this.send('GET', `/containers/${pathParam(id)}/archive`, { query: { path }, signal: options.signal });
+    try {
+      return { stat: decodePathStat(res.headers['x-docker-container-path-stat']), tar: res };
+    } catch (err) {
+      res.destroy();
+      throw err;
+    }
+  }
+
+  /**
+   * `PUT /containers/{id}/archive?path=`: extracts `tar` (sent chunked as `text/plain`, like the
+   * docker CLI) into the existing directory `path` of the container.
+   */
+  async putContainerArchive(
+    id: string,
+    path: string,
+    tar: Readable,
+    options: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.request<void>('PUT', `/containers/${pathParam(id)}/archive`, {
+      query: { copyUIDGID: options.copyUIDGID, noOverwriteDirNonDir: options.noOverwriteDirNonDir, path },
+      body: tar,
+      contentType: 'text/plain',
+      signal: options.signal,
     });
   }
 

@@ -16,10 +16,14 @@ function isSpace(b: number): boolean {
 }
 
 /**
- * Yields each top-level JSON object of `source` as soon as its closing brace arrives.
+ * Yields each top-level JSON object of `source` as soon as its closing brace arrives, parsed by
+ * `parse` (default `JSON.parse`; a caller may rewrite the text first, e.g. to keep 64-bit integers).
  * Throws ERR_INVALID_JSON for text between objects or for a stream ending inside an object.
  */
-export async function* decodeJsonObjects(source: AsyncIterable<Buffer | string>): AsyncGenerator<unknown> {
+export async function* decodeJsonObjects(
+  source: AsyncIterable<Buffer | string>,
+  parse: (text: string) => unknown = JSON.parse,
+): AsyncGenerator<unknown> {
   let pending: Buffer[] = [];
   let depth = 0;
   let inString = false;
@@ -54,7 +58,7 @@ export async function* decodeJsonObjects(source: AsyncIterable<Buffer | string>)
           pending = [];
           start = i + 1;
           try {
-            yield JSON.parse(text);
+            yield parse(text);
           } catch (err) {
             if (err instanceof SyntaxError) throw new EngineError('ERR_INVALID_JSON', `invalid JSON message: ${err.message}`);
             throw err;

@@ -92,7 +92,18 @@ export interface ContainerSummary {
   Labels?: Record<string, string> | null;
   State: string;
   Status: string;
+  /** With `size=1`: bytes written to the container's layer, and the whole rootfs. */
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Mounts?: { Name?: string; Source?: string; Driver?: string; [key: string]: unknown }[] | null;
+  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
   [key: string]: unknown;
+}
+
+/** One published port of `NetworkSettings.Ports` (`"80/tcp": [{HostIp, HostPort}]`). */
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
 }
 
 /** `GET /containers/{id}/json` (partial). */
@@ -101,9 +112,18 @@ export interface ContainerInspect {
   Name: string;
   Created?: string;
   Image?: string;
-  State?: { Status: string; Running: boolean; ExitCode: number; Error?: string; [key: string]: unknown };
+  State?: {
+    Status: string;
+    Running: boolean;
+    Paused?: boolean;
+    Restarting?: boolean;
+    ExitCode: number;
+    Error?: string;
+    [key: string]: unknown;
+  };
   Config?: ContainerConfig;
   HostConfig?: HostConfig;
+  NetworkSettings?: { Ports?: Record<string, PortBinding[] | null> | null; [key: string]: unknown } | null;
   [key: string]: unknown;
 }
 
@@ -213,4 +233,103 @@ export interface JsonMessage {
   errorDetail?: { code?: number; message: string };
   error?: string;
   [key: string]: unknown;
+}
+
+/** Body of `POST /containers/{id}/update` (Docker's `UpdateConfig`: `Resources` inlined, plus `RestartPolicy`). */
+export interface ContainerUpdateRequest {
+  CpuShares: number;
+  Memory: number;
+  NanoCpus: number;
+  CgroupParent: string;
+  BlkioWeight: number;
+  BlkioWeightDevice: null;
+  BlkioDeviceReadBps: null;
+  BlkioDeviceWriteBps: null;
+  BlkioDeviceReadIOps: null;
+  BlkioDeviceWriteIOps: null;
+  CpuPeriod: number;
+  CpuQuota: number;
+  CpuRealtimePeriod: number;
+  CpuRealtimeRuntime: number;
+  CpusetCpus: string;
+  CpusetMems: string;
+  Devices: null;
+  DeviceCgroupRules: null;
+  DeviceRequests: null;
+  MemoryReservation: number;
+  MemorySwap: number;
+  MemorySwappiness: null;
+  OomKillDisable: null;
+  PidsLimit: number | null;
+  Ulimits: null;
+  CpuCount: number;
+  CpuPercent: number;
+  IOMaximumIOps: number;
+  IOMaximumBandwidth: number;
+  RestartPolicy: RestartPolicy;
+}
+
+export interface ContainerUpdateResponse {
+  Warnings: string[] | null;
+}
+
+/** `POST /containers/prune`. */
+export interface ContainerPruneResponse {
+  ContainersDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+/** One object of `GET /events`; `timeNano` is kept exact (it does not fit a double). */
+export interface EventMessage {
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> | null };
+  scope?: string;
+  time?: number;
+  timeNano?: bigint;
+}
+
+/** One object of `GET /containers/{id}/stats` (API 1.41; cgroup v2 daemons leave the v1-only fields out). */
+export interface BlkioStatEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
+export interface ContainerCpuStats {
+  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+  throttling_data?: { periods: number; throttled_periods: number; throttled_time: number };
+}
+
+export interface ContainerStats {
+  read: string;
+  preread: string;
+  pids_stats?: { current?: number; limit?: number };
+  blkio_stats?: { io_service_bytes_recursive?: BlkioStatEntry[] | null; [key: string]: BlkioStatEntry[] | null | undefined };
+  num_procs?: number;
+  storage_stats?: Record<string, unknown>;
+  cpu_stats: ContainerCpuStats;
+  precpu_stats: ContainerCpuStats;
+  memory_stats: { usage?: number; max_usage?: number; stats?: Record<string, number>; failcnt?: number; limit?: number };
+  name?: string;
+  id?: string;
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number; [key: string]: number }>;
+}
+
+/** `GET /containers/{id}/top`. */
+export interface ContainerTopResponse {
+  Titles: string[];
+  Processes: string[][] | null;
+}
+
+/** One item of `GET /containers/{id}/changes`: Kind 0 modified, 1 added, 2 deleted. */
+export interface FilesystemChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
 }

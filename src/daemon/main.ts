@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiServer } from '../api/server.js';
 import { ContainerService } from '../engine/containers.js';
+import { LogRotator } from '../engine/log-rotation.js';
 import type { Engine } from '../engine/engine.js';
+import { ExecService } from '../engine/exec.js';
+import { HealthMonitor } from '../engine/health.js';
+import { ExecProbeRunner } from '../engine/health-probe.js';
 import { readHostFacts } from '../spec/host-facts.js';
 import { SystemService } from '../engine/system.js';
 import { EventBus } from '../events/event-bus.js';
@@ -142,14 +146,32 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
     dataRoot: o.dataRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, cgroupParent: o.cgroupParent, host,
     ...((await exists(o.initPath)) ? { initBinary: o.initPath } : {}),
   });
+  const exec = new ExecService(containers, runtime, { hostBounding: host.hostBounding, compat: o.compat });
   const system = new SystemService(meta, {
     dataRoot: o.dataRoot, runRoot: o.runRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, runcPath: o.runc, conmonPath: o.conmon,
   });
   await runtime.init((id, code) => {
     containers.handleExit(id, code).catch((err: unknown) => log(`handling exit of ${id}: ${(err as Error).message}`));
   });
+  // Registered before recover(): containers still running from the previous daemon are watched too.
+  const logRotator = new LogRotator({
+    reopen: (id) => runtime.reopenLog(containers.containerDir(id)),
+    onError: (id, err) => log(`rotating the log of ${id}: ${(err as Error).message}`),
+  });
+  containers.listen({
+    started: (c) => logRotator.watch(c.id, containers.logPath(c.id), c.spec.logConfig),
+    exited: (c) => void logRotator.finish(c.id),
+    removed: (c) => logRotator.unwatch(c.id),
+  });
+  const health = new HealthMonitor(new ExecProbeRunner(exec), {
+    current: (id) => { try { return containers.get(id); } catch { return undefined; } },
+    saveHealth: (id, h) => void containers.saveHealth(id, h).catch(() => {}),
+    announce: (c, status) => containers.event(c, `health_status: ${status}`),
+    imageHealthcheck: (c) => containers.imageOf(c)?.config.config.healthcheck,
+  });
+  containers.listen({ started: (c) => health.started(c), exited: (c) => health.stopped(c.id), removed: (c) => health.stopped(c.id) });
   await containers.recover();
-  const engine: Engine = { containers, images, events, system };
+  const engine: Engine = { containers, exec, images, events, system };
   const gid = await groupId(o.group);
   if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
   const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });
@@ -160,7 +182,9 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
     engine,
     async stop() {
       await server.close();
+      health.stopAll();
       await containers.drain();
+      logRotator.close();
       runtime.close();
       meta.close();
       await rm(o.pidFile, { force: true });

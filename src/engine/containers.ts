@@ -18,7 +18,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../image/image-store.js';
 import { familiarName } from '../image/reference.js';
 import { readLog, type LogEntry } from '../logs/cri-log.js';
-import type { ContainerRecord, ContainerSpec, ContainerState, ResourceSpec, RestartPolicy } from '../model/container.js';
+import type { ContainerRecord, ContainerSpec, ContainerState, HealthState, ResourceSpec, RestartPolicy } from '../model/container.js';
 import { emptyState } from '../model/container.js';
 import type { ImageRecord } from '../model/image.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -155,6 +155,38 @@ export class ContainerService {
   async sizes(c: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
     const rw = await diskUsage(join(this.containerDir(c.id), 'upper'));
     return { rw, rootFs: rw + (this.imageOf(c)?.size ?? 0) };
+  }
+
+  /** The container's writable layer, its rootfs mount point, and its image's layer dirs topmost first (diff, export). */
+  rootfsLayers(c: ContainerRecord): { upper: string; merged: string; lowers: string[] } {
+    const image = this.meta.getImage(c.imageId);
+    if (!image) throw errors.noSuchImage(c.imageId);
+    const dir = this.containerDir(c.id);
+    return { upper: join(dir, 'upper'), merged: join(dir, 'merged'), lowers: [...image.chainIds].reverse().map((id) => this.layers.diffDir(id)) };
+  }
+
+  /**
+   * Mounts the root filesystem of a container that is not running at its usual `<dir>/merged`
+   * (as start does), for a short host-side operation such as `docker cp`; returns the mount point.
+   * Call under {@link withLock} and undo with {@link unmountStoppedRootfs} before releasing it.
+   */
+  async mountStoppedRootfs(c: ContainerRecord): Promise<string> {
+    const image = this.meta.getImage(c.imageId);
+    if (!image) throw errors.noSuchImage(c.imageId);
+    return (await this.layers.mountRootfs(this.containerDir(c.id), image.chainIds)).merged;
+  }
+
+  /** Undoes {@link mountStoppedRootfs} (idempotent). */
+  async unmountStoppedRootfs(c: ContainerRecord): Promise<void> {
+    await this.layers.unmountRootfs(this.containerDir(c.id));
+  }
+
+  /** Records a health-check result of a running container (see engine/health.ts). */
+  async saveHealth(id: string, health: HealthState): Promise<void> {
+    await this.#lock.run(id, async () => {
+      const c = this.meta.getContainer(id);
+      if (c && (isRunning(c) || health.status === 'starting')) this.meta.updateContainerState(id, { ...c.state, health });
+    });
   }
 
   /** Runs `fn` under the container's lifecycle lock (for services that must not race a stop or remove). */
@@ -529,9 +561,9 @@ export class ContainerService {
   }
 
   /** `docker restart`: stop (if running), then start. */
-  async restart(ref: string, timeoutSec?: number): Promise<void> {
+  async restart(ref: string, timeoutSec?: number, signalName?: string): Promise<void> {
     const c = this.get(ref);
-    if (isRunning(c) || c.state.status === 'restarting') await this.stop(c.id, timeoutSec).catch((err: unknown) => {
+    if (isRunning(c) || c.state.status === 'restarting') await this.stop(c.id, timeoutSec, signalName).catch((err: unknown) => {
       if (!(err instanceof EngineError && err.code === 'ERR_NOT_MODIFIED')) throw err;
     });
     await this.start(c.id);

@@ -5,10 +5,12 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../image/image-store.js';
 import type { ContainerService } from './containers.js';
+import type { ExecService } from './exec.js';
 import type { SystemService } from './system.js';
 
 export interface Engine {
   containers: ContainerService;
+  exec: ExecService;
   images: ImageStore;
   events: EventBus;
   system: SystemService;

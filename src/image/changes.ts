@@ -4,10 +4,11 @@
  */
 import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
+import type { HealthcheckSpec } from '../model/container.js';
 import type { ImageRunConfig } from '../model/image.js';
 import { parseSignal } from '../util/signals.js';
 
-const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL'];
+const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL', 'HEALTHCHECK'];
 
 /** Applies each change to a copy of `base`; throws ERR_INVALID_ARGUMENT naming a bad instruction. */
 export function applyChanges(base: ImageRunConfig, changes: readonly string[]): ImageRunConfig {
@@ -59,6 +60,9 @@ export function applyChanges(base: ImageRunConfig, changes: readonly string[]): 
           if (!c.volumes.includes(v)) c.volumes.push(v);
         }
         break;
+      case 'HEALTHCHECK':
+        c.healthcheck = parseHealthcheckInstruction(rest);
+        break;
       case 'STOPSIGNAL':
         parseSignal(rest); // a bad one would make every `docker stop` of the image's containers fail
         c.stopSignal = rest;
@@ -106,4 +110,45 @@ function keyValues(rest: string, instr: string): [string, string][] {
     out.push([m[1]!, v]);
   }
   return out;
+}
+
+/** `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D] [--retries=N] CMD …` or `NONE`. */
+export function parseHealthcheckInstruction(rest: string): HealthcheckSpec {
+  const h: HealthcheckSpec = { test: [], intervalNs: 0, timeoutNs: 0, startPeriodNs: 0, startIntervalNs: 0, retries: 0 };
+  let r = rest.trim();
+  for (;;) {
+    const m = /^--([a-z-]+)=(\S+)\s*/.exec(r);
+    if (!m) break;
+    r = r.slice(m[0].length);
+    const [flag, value] = [m[1]!, m[2]!];
+    if (flag === 'retries') {
+      if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new EngineError('ERR_INVALID_ARGUMENT', `HEALTHCHECK: --retries must be at least 1`);
+      h.retries = Number(value);
+      continue;
+    }
+    const key = ({ interval: 'intervalNs', timeout: 'timeoutNs', 'start-period': 'startPeriodNs', 'start-interval': 'startIntervalNs' } as const)[flag as 'interval'];
+    if (!key) throw new EngineError('ERR_INVALID_ARGUMENT', `HEALTHCHECK: unknown flag --${flag}`);
+    h[key] = parseGoDuration(value, `HEALTHCHECK --${flag}`);
+  }
+  if (/^NONE$/i.test(r)) return { ...h, test: ['NONE'] };
+  const cm = /^CMD\s+(.+)$/is.exec(r);
+  if (!cm) throw new EngineError('ERR_INVALID_ARGUMENT', 'HEALTHCHECK needs CMD <command> or NONE');
+  const cmd = cm[1]!.trim();
+  h.test = cmd.startsWith('[') ? ['CMD', ...jsonArray(cmd, 'HEALTHCHECK')] : ['CMD-SHELL', cmd];
+  return h;
+}
+
+/** Go's time.ParseDuration subset: `1h2m3s`, `500ms`, `1.5s`; returns nanoseconds. */
+export function parseGoDuration(v: string, what: string): number {
+  const re = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v)) !== null) {
+    const unit = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ns'];
+    total += Number(m[1]) * unit;
+    pos = re.lastIndex;
+  }
+  if (pos !== v.length || v.length === 0) throw new EngineError('ERR_INVALID_ARGUMENT', `${what}: invalid duration ${v}`);
+  return Math.round(total);
 }

@@ -70,7 +70,7 @@ export function parseImageConfig(bytes: Buffer): ImageConfig {
       stopSignal: str(cfg['StopSignal'] ?? '', 'config.StopSignal'),
       exposedPorts: Object.keys(cfg['ExposedPorts'] == null ? {} : obj(cfg['ExposedPorts'], 'config.ExposedPorts')),
       volumes: Object.keys(cfg['Volumes'] == null ? {} : obj(cfg['Volumes'], 'config.Volumes')),
-      healthcheck: parseHealthcheck(cfg['Healthcheck'], 'config.Healthcheck'),
+      ...(cfg['Healthcheck'] == null ? {} : { healthcheck: parseHealthcheck(cfg['Healthcheck'], 'config.Healthcheck') }),
     },
     rootfs: { type: 'layers', diffIds: diffIds as Digest[] },
     history: history.map((h): ImageHistoryEntry => {

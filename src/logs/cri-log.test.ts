@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -381,3 +381,106 @@ async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
     await sleep(10);
   }
 }
+
+// ── readLog: rotated files (ctr.log.N … ctr.log.1, ctr.log) ─────────────────────────────────────
+
+/** Writes a rotated log: files[0] is the oldest (ctr.log.N), the last one ctr.log. */
+async function rotatedLog(t: TestContext, files: string[]): Promise<string> {
+  const path = await tempLog(t);
+  for (const [i, content] of files.entries()) {
+    const k = files.length - 1 - i;
+    await writeFile(k === 0 ? path : `${path}.${k}`, content);
+  }
+  return path;
+}
+
+const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => rec(from + i, 'stdout', 'F', `n${from + i}`)).join('');
+const numbers = (entries: LogEntry[]) => entries.map((e) => Number(/^n(\d+)\n$/.exec(e.data.toString())![1]));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+test('readLog: rotated files are read oldest first, then the live file; other names are ignored', async (t) => {
+  const path = await rotatedLog(t, [lines(1, 3), lines(4, 6), lines(7, 8)]);
+  await writeFile(`${path}.tmp`, lines(100, 101));
+  await writeFile(`${path}.x`, lines(200, 201));
+  assert.deepEqual(numbers(await collect(path)), range(1, 8));
+  assert.deepEqual(numbers(await collect(path, { sinceNs: ns(5), untilNs: ns(8) })), [5, 6, 7]);
+});
+
+test('readLog: tail reaches back into rotated files, and a P record at the end of one joins the next', async (t) => {
+  const path = await rotatedLog(t, [lines(1, 3), lines(4, 5) + rec(6, 'stdout', 'P', 'half-'), rec(7, 'stdout', 'F', 'n7') + lines(8, 8)]);
+  assert.deepEqual(shape(await collect(path, { tail: 2 })), ['stdout:P:half-', 'stdout:F:n7\n', 'stdout:F:n8\n']);
+  assert.equal(text(await collect(path, { tail: 4 })), 'n4\nn5\nhalf-n7\nn8\n');
+  assert.equal(text(await collect(path, { tail: 7 })), 'n1\nn2\nn3\nn4\nn5\nhalf-n7\nn8\n');
+  assert.equal(text(await collect(path, { tail: 100 })), 'n1\nn2\nn3\nn4\nn5\nhalf-n7\nn8\n');
+  assert.equal(text(await collect(path, { tail: 0 })), '');
+});
+
+test('readLog: tail with an empty or missing live file (rotation in progress) reads the rotated ones', async (t) => {
+  const path = await rotatedLog(t, [lines(1, 3), lines(4, 6), '']);
+  assert.deepEqual(numbers(await collect(path, { tail: 4 })), [3, 4, 5, 6]);
+  await rm(path);
+  assert.deepEqual(numbers(await collect(path, { tail: 2 })), [5, 6]);
+  assert.deepEqual(numbers(await collect(path)), range(1, 6));
+});
+
+/** A follow reader collecting numbered lines until stopped. */
+function follower(path: string, options: Omit<ReadLogOptions, 'follow'> = {}) {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const got: LogEntry[] = [];
+  const done = (async () => {
+    for await (const e of readLog(path, { ...options, follow: { stopped } })) got.push(e);
+  })();
+  return { got, stop: async () => { stop(); await done; } };
+}
+
+test('readLog: follow across rotations (rename, late writes to the old file, reopen) loses and repeats nothing', async (t) => {
+  const path = await tempLog(t, lines(1, 5));
+  const f = follower(path);
+  await waitFor(() => f.got.length === 5);
+  // What log-rotation.ts and conmon do: rename, conmon still writes to the old inode, then reopens.
+  await rename(path, `${path}.1`);
+  await appendFile(`${path}.1`, lines(6, 7));
+  await sleep(120); // the reader polls while ctr.log is missing
+  await writeFile(path, lines(8, 9));
+  await waitFor(() => f.got.length === 9);
+  // Two rotations between polls, with a file dropped at the end (max-file=2).
+  await rename(path, `${path}.1`);
+  await appendFile(`${path}.1`, lines(10, 10));
+  await writeFile(path, lines(11, 12));
+  await rename(path, `${path}.1`);
+  await writeFile(path, lines(13, 14));
+  await appendFile(path, lines(15, 15));
+  await waitFor(() => f.got.length === 15);
+  await f.stop();
+  assert.deepEqual(numbers(f.got), range(1, 15));
+});
+
+test('readLog: follow across a replacement of the file (max-file=1: conmon reopens with an empty file)', async (t) => {
+  const path = await tempLog(t, lines(1, 2));
+  const f = follower(path, { tail: 1 });
+  await waitFor(() => f.got.length === 1);
+  await appendFile(path, lines(3, 3));
+  await writeFile(`${path}.tmp`, lines(4, 5));
+  await rename(`${path}.tmp`, path); // the old file is gone: only what was read of it counts
+  await waitFor(() => f.got.length === 4);
+  await f.stop();
+  assert.deepEqual(numbers(f.got), [2, 3, 4, 5]);
+});
+
+test('readLog: follow that falls behind by more than max-file rotations resumes at the oldest file left', async (t) => {
+  const path = await tempLog(t, lines(1, 1));
+  const f = follower(path);
+  await waitFor(() => f.got.length === 1);
+  // Faster than a poll: the followed file is rotated twice and dropped; ctr.log.1 and ctr.log remain.
+  await appendFile(path, lines(2, 2));
+  await rename(path, `${path}.1`);
+  await writeFile(path, lines(3, 3));
+  await rm(`${path}.1`);
+  await rename(path, `${path}.1`);
+  await writeFile(path, lines(4, 4));
+  await waitFor(() => f.got.length >= 3);
+  await f.stop();
+  // Line 2 was written to the followed file after the reader's last poll; it is read from the open handle.
+  assert.deepEqual(numbers(f.got), [1, 2, 3, 4]);
+});

@@ -8,15 +8,17 @@
  *   runc/        runc --root
  *   exits/<id>   exit codes written by conmon
  *   s/<uuid>     conmon's short symlink to the bundle, so the attach socket path stays < 108 bytes
+ *   exec/<id16>/ one directory per exec session (conmon-exec.ts)
  */
 import { spawn } from 'node:child_process';
-import { watch, type FSWatcher } from 'node:fs';
-import { access, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, watch, type FSWatcher } from 'node:fs';
+import { access, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SeqpacketSocket } from 'node-unix-socket';
+import { SeqpacketConnection } from '../native/seqpacket.js';
 import { execFileResult } from '../util/exec.js';
 import { mkdirPrivate } from '../util/fs.js';
-import type { CreateTaskOptions, Runtime, TaskResources, TaskState, TaskStatus, TaskStdio } from './runtime.js';
+import { ConmonExecutor } from './conmon-exec.js';
+import type { CreateTaskOptions, ExecTask, ExecTaskOptions, Runtime, TaskResources, TaskState, TaskStatus, TaskStdio } from './runtime.js';
 import { TaskCreateError } from './runtime.js';
 
 export interface RuncConmonOptions {
@@ -28,6 +30,8 @@ export interface RuncConmonOptions {
 /** conmon's attach socket messages: first byte = stream (2 stdout, 3 stderr), then the payload. */
 const STREAM_STDOUT = 2;
 const STREAM_STDERR = 3;
+/** conmon's receive buffer for attach-socket messages (CONN_SOCK_BUF_SIZE); longer ones are cut. */
+const STDIN_MESSAGE_MAX = 32 * 1024;
 
 export class RuncConmonRuntime implements Runtime {
   readonly name = 'runc';
@@ -36,6 +40,7 @@ export class RuncConmonRuntime implements Runtime {
   readonly #runcRoot: string;
   readonly #exitDir: string;
   readonly #socketDir: string;
+  readonly #execs: ConmonExecutor;
   #watcher: FSWatcher | undefined;
   #onExit: (id: string, code: number) => void = () => {};
   readonly #reported = new Set<string>();
@@ -46,6 +51,9 @@ export class RuncConmonRuntime implements Runtime {
     this.#runcRoot = join(options.runRoot, 'runc');
     this.#exitDir = join(options.runRoot, 'exits');
     this.#socketDir = join(options.runRoot, 's');
+    this.#execs = new ConmonExecutor({
+      conmon: this.#conmon, runc: this.#runc, runcRoot: this.#runcRoot, execRoot: join(options.runRoot, 'exec'), connect: connectConmonSocket,
+    });
   }
 
   get runcRoot(): string {
@@ -210,7 +218,22 @@ export class RuncConmonRuntime implements Runtime {
   }
 
   async resize(bundle: string, rows: number, cols: number): Promise<void> {
-    await writeFile(join(bundle, 'ctl'), `1 ${rows} ${cols}\n`, { flag: 'a' });
+    // A task that has just exited has nothing left to resize (its exit is being handled).
+    await writeCtl(bundle, `1 ${rows} ${cols}\n`);
+  }
+
+  /**
+   * Asks the task's conmon to reopen its log file (after log rotation renamed it): conmon closes
+   * the old file and creates a new, empty one at the log path (platform.md §1.5). Resolves false
+   * when no conmon reads the ctl FIFO any more (the task has ended).
+   */
+  reopenLog(bundle: string): Promise<boolean> {
+    return writeCtl(bundle, '2 0 0\n');
+  }
+
+  /** exec sessions: see conmon-exec.ts (`<runRoot>/exec/<session>/`). */
+  exec(options: ExecTaskOptions): Promise<ExecTask> {
+    return this.#execs.exec(options);
   }
 
   async pause(id: string): Promise<void> {
@@ -225,7 +248,7 @@ export class RuncConmonRuntime implements Runtime {
     const args = ['update'];
     if (r.memory > 0) args.push('--memory', String(r.memory));
     if (r.memorySwap !== 0) args.push('--memory-swap', String(r.memorySwap));
-    if (r.cpuShares > 0) args.push('--cpu-shares', String(r.cpuShares));
+    if (r.cpuShares > 0) args.push('--cpu-share', String(r.cpuShares));
     if (r.nanoCpus > 0) args.push('--cpu-period', '100000', '--cpu-quota', String(Math.round(r.nanoCpus / 10_000)));
     else {
       if (r.cpuPeriod > 0) args.push('--cpu-period', String(r.cpuPeriod));
@@ -244,6 +267,30 @@ export class RuncConmonRuntime implements Runtime {
     const r = await this.#runc_(args);
     if (r.code !== 0) throw new Error(cleanRuncMessage(r.stderr || r.stdout || `runc ${args[0]} failed`));
   }
+}
+
+/**
+ * Writes one message to conmon's ctl FIFO (`<bundle>/ctl`). Returns false when no conmon reads it
+ * any more. The open is non-blocking: opening a FIFO for writing waits for a reader, and after
+ * conmon has exited there is none, so a plain open would hang one of libuv's few threadpool
+ * threads for good (and the request with it: a resize racing the exit of a short-lived container
+ * kept `docker run -it` from ever exiting).
+ */
+async function writeCtl(bundle: string, line: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(join(bundle, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO' || code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    await fh.write(line);
+  } finally {
+    await fh.close();
+  }
+  return true;
 }
 
 /** Turns runc's logrus line (`time="…" level=error msg="…"`) into its message. */
@@ -267,52 +314,44 @@ async function exists(path: string): Promise<boolean> {
  * Connects to a conmon attach socket (SOCK_SEQPACKET: 1 byte stream id + payload per message) and
  * exposes it as TaskStdio. Used for containers and exec sessions alike.
  */
-export function connectConmonSocket(path: string): Promise<TaskStdio> {
-  return new Promise((resolve, reject) => {
-    const sock = new SeqpacketSocket();
-    const out: ((b: Buffer) => void)[] = [];
-    const err: ((b: Buffer) => void)[] = [];
-    const ends: (() => void)[] = [];
-    let ended = false;
-    const finish = () => {
-      if (ended) return;
-      ended = true;
-      for (const cb of ends) cb();
-    };
-    sock.on('data', (msg: Buffer) => {
-      if (msg.length < 1) return;
-      const payload = msg.subarray(1);
-      if (msg[0] === STREAM_STDOUT) for (const cb of out) cb(payload);
-      else if (msg[0] === STREAM_STDERR) for (const cb of err) cb(payload);
-    });
-    sock.on('end', finish);
-    sock.on('close', finish);
-    sock.on('error', (e: Error) => {
-      if (!connected) reject(e);
-      finish();
-    });
-    let connected = false;
-    try {
-      sock.connect(path, () => {
-        connected = true;
-        resolve({
-          onStdout: (cb) => out.push(cb),
-          onStderr: (cb) => err.push(cb),
-          onEnd: (cb) => (ended ? queueMicrotask(cb) : ends.push(cb)),
-          writeStdin: (chunk) => {
-            if (!ended) sock.write(chunk);
-          },
-          endStdin: () => {
-            if (!ended) sock.end();
-          },
-          close: () => {
-            sock.destroy();
-            finish();
-          },
-        });
-      });
-    } catch (e) {
-      reject(e as Error);
-    }
+export async function connectConmonSocket(path: string): Promise<TaskStdio> {
+  const conn = await SeqpacketConnection.connect(path);
+  const out: ((b: Buffer) => void)[] = [];
+  const err: ((b: Buffer) => void)[] = [];
+  const ends: (() => void)[] = [];
+  let ended = false;
+  let stdinEnded = false;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    for (const cb of ends) cb();
+  };
+  conn.on('message', (msg) => {
+    if (msg.length < 1) return;
+    const payload = msg.subarray(1);
+    if (msg[0] === STREAM_STDOUT) for (const cb of out) cb(payload);
+    else if (msg[0] === STREAM_STDERR) for (const cb of err) cb(payload);
   });
+  conn.on('end', finish);
+  conn.on('close', finish);
+  conn.on('error', finish);
+  return {
+    onStdout: (cb) => out.push(cb),
+    onStderr: (cb) => err.push(cb),
+    onEnd: (cb) => (ended ? queueMicrotask(cb) : ends.push(cb)),
+    writeStdin: (chunk) => {
+      if (ended || stdinEnded) return;
+      // conmon reads each message into a 32 KiB buffer and drops the rest of a longer one.
+      for (let off = 0; off < chunk.length; off += STDIN_MESSAGE_MAX) conn.write(chunk.subarray(off, off + STDIN_MESSAGE_MAX));
+    },
+    endStdin: () => {
+      if (ended || stdinEnded) return;
+      stdinEnded = true;
+      conn.shutdownWrite();
+    },
+    close: () => {
+      conn.close();
+      finish();
+    },
+  };
 }

@@ -60,6 +60,44 @@ export interface TaskStdio {
   close(): void;
 }
 
+/** One process to run inside a running task (`docker exec`). */
+export interface ExecTaskOptions {
+  /** The task (container) to run it in. */
+  containerId: string;
+  /** Unique ID of the session; it names the session's directory. */
+  execId: string;
+  /** The OCI `process` object (args, env, cwd, user, capabilities, rlimits…), written as process.json. */
+  process: object;
+  terminal: boolean;
+  /** Keep a stdin pipe (non-TTY sessions only; a TTY always has input). */
+  stdin: boolean;
+  /** Connect to the session's stdio before the process runs, so no output is lost. */
+  attach: boolean;
+}
+
+/**
+ * A `docker exec` session. Lifecycle: `Runtime.exec` prepares it (supervisor up, stdio connected
+ * when asked, nothing running yet) → `start()` lets the process run → `exited` settles with its exit
+ * code → `cleanup()` removes its files. `abort()` ends a session that will not be started.
+ */
+export interface ExecTask {
+  /** Connected stdio when the session was prepared with `attach` (register callbacks before `start`). */
+  readonly stdio: TaskStdio | undefined;
+  /**
+   * Runs the process; resolves with its host pid.
+   * @throws TaskCreateError with the runtime's own message (e.g. `executable file not found`).
+   */
+  start(): Promise<number>;
+  /** Settles once with the exit code (128+signal for a signalled process, 255 if it is unknown). Never rejects. */
+  readonly exited: Promise<number>;
+  /** Resizes the session's terminal (no-op without one). */
+  resize(rows: number, cols: number): Promise<void>;
+  /** Stops a session that was never started (its supervisor is killed). */
+  abort(): Promise<void>;
+  /** Removes the session's directory; call after `exited` (or after a failed start). Idempotent. */
+  cleanup(): Promise<void>;
+}
+
 export interface Runtime {
   readonly name: string;
   /** Prepares the runtime's directories and starts watching for exits. */
@@ -80,6 +118,11 @@ export interface Runtime {
   /** Connects to the stdio of a created or running task (only output produced from now on). */
   attach(id: string, bundle: string): Promise<TaskStdio>;
   resize(bundle: string, rows: number, cols: number): Promise<void>;
+  /**
+   * Prepares an exec session in a running task (see `ExecTask`).
+   * @throws TaskCreateError when the supervisor cannot be started.
+   */
+  exec(options: ExecTaskOptions): Promise<ExecTask>;
   /** Freezes / thaws every process of a task (cgroup freezer). */
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;

@@ -85,9 +85,9 @@ describe('Engine API', () => {
     const r = await d.http('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { Binds: ['/:/host'] } });
     assert.equal(r.status, 501);
     assert.match((r.json() as { message: string }).message, /HostConfig\.Binds/);
-    const e = await d.http('POST', '/containers/x/exec', { Cmd: ['true'] });
+    const e = await d.http('GET', '/swarm');
     assert.equal(e.status, 501);
-    assert.match((e.json() as { message: string }).message, /POST \/containers\/\{id\}\/exec is not implemented/);
+    assert.match((e.json() as { message: string }).message, /GET \/swarm is not implemented/);
   });
 
   test('short ID prefixes resolve; unknown containers are 404 on every verb', async () => {

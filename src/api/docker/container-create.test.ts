@@ -121,7 +121,6 @@ test('unsupported HostConfig features are 501s naming the field', () => {
     [{ Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] }, 'HostConfig.Devices'],
     [{ Ulimits: [{ Name: 'nofile', Soft: 1, Hard: 1 }] }, 'HostConfig.Ulimits'],
     [{ OomKillDisable: true }, 'HostConfig.OomKillDisable'],
-    [{ Init: true }, 'HostConfig.Init'],
     [{ Tmpfs: { '/run': '' } }, 'HostConfig.Tmpfs'],
     [{ CpuRealtimeRuntime: 95000 }, 'HostConfig.CpuRealtimeRuntime'],
     [{ Annotations: { 'io.kubernetes.x': 'y' } }, 'HostConfig.Annotations'],
@@ -131,9 +130,8 @@ test('unsupported HostConfig features are 501s naming the field', () => {
     [{ Runtime: 'kata' }, 'HostConfig.Runtime'],
     [{ NetworkMode: 'host' }, 'HostConfig.NetworkMode'],
     [{ NetworkMode: 'container:abc' }, 'HostConfig.NetworkMode'],
-    [{ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }, 'HostConfig.RestartPolicy'],
     [{ LogConfig: { Type: 'syslog', Config: {} } }, 'HostConfig.LogConfig.Type'],
-    [{ LogConfig: { Type: '', Config: { 'max-size': '10m' } } }, 'HostConfig.LogConfig.Config'],
+    [{ LogConfig: { Type: '', Config: { 'syslog-address': 'udp://x' } } }, 'HostConfig.LogConfig.Config'],
     [{ ShmSize: 1 << 27 }, 'HostConfig.ShmSize'],
     [{ MemorySwappiness: 10 }, 'HostConfig.MemorySwappiness'],
     // `--security-opt systempaths=unconfined`: an empty list means "no masked paths", not "default".
@@ -147,9 +145,21 @@ test('unsupported HostConfig features are 501s naming the field', () => {
 
 test('other unsupported features are 501s too', () => {
   assertError(withHost({}, { Volumes: { '/data': {} } }), 'ERR_NOT_IMPLEMENTED', /^Volumes:/);
-  assertError(withHost({}, { Healthcheck: { Test: ['CMD', 'true'] } }), 'ERR_NOT_IMPLEMENTED', /^Healthcheck:/);
-  // `--no-healthcheck` is accepted: it asks for nothing.
   assert.doesNotThrow(() => fromDockerCreate(withHost({}, { Healthcheck: { Test: ['NONE'] } })));
+});
+
+test('restart policies, --init, log options and health checks are read', () => {
+  const spec = fromDockerCreate(withHost({ AutoRemove: false, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 }, Init: true,
+    LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } },
+  { Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 2e9, Retries: 2 } })).spec;
+  assert.deepEqual(spec.restartPolicy, { name: 'on-failure', maximumRetryCount: 3 });
+  assert.equal(spec.init, true);
+  assert.deepEqual(spec.logConfig, { type: 'k8s-file', maxSize: 10 * 1024 * 1024, maxFile: 3 });
+  assert.deepEqual(spec.healthcheck, { test: ['CMD-SHELL', 'true'], intervalNs: 2e9, timeoutNs: 0, startPeriodNs: 0, startIntervalNs: 0, retries: 2 });
+  assertError(withHost({ AutoRemove: false, RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } }), 'ERR_INVALID_ARGUMENT', /cannot be used with restart policy 'always'/);
+  assertError(withHost({ AutoRemove: true, RestartPolicy: { Name: 'always' } }), 'ERR_INVALID_ARGUMENT', /AutoRemove/);
+  assertError(withHost({ LogConfig: { Type: '', Config: { 'max-file': '2' } } }), 'ERR_INVALID_ARGUMENT', /max-file cannot be used without max-size/);
+  assertError(withHost({}, { Healthcheck: { Test: ['BOGUS'] } }), 'ERR_INVALID_ARGUMENT', /NONE, CMD or CMD-SHELL/);
 });
 
 test('network modes default, bridge and none; the "default" endpoint key; unknown networks are 404s', () => {

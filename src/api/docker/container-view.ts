@@ -12,6 +12,8 @@ export interface ContainerViewContext {
   containerDir: string;
   /** Docker "familiar" name of the image's first tag, if any. */
   imageName: string | undefined;
+  /** IDs of the container's exec sessions that have not ended (`ExecIDs`; null when none). */
+  execIds?: string[];
 }
 
 /** The `Status` column of `docker ps`, written by the daemon (`Up 3 seconds`, `Exited (0) 2 minutes ago`). */
@@ -114,7 +116,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: ctx.execIds && ctx.execIds.length > 0 ? [...ctx.execIds] : null,
     HostConfig: {
       Binds: null,
       ContainerIDFile: '',

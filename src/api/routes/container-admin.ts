@@ -11,7 +11,7 @@ export function containerAdminRoutes(router: Router, engine: Engine): void {
   const svc = engine.containers;
 
   router.add('POST', '/containers/{id}/restart', async (ctx) => {
-    await svc.restart(ctx.params['id']!, queryInt(ctx.query, 't'));
+    await svc.restart(ctx.params['id']!, queryInt(ctx.query, 't'), ctx.query.get('signal') || undefined);
     sendEmpty(ctx, 204);
   });
 

@@ -9,9 +9,6 @@ import type { Router } from '../router.js';
 
 /** Docker endpoints brig does not implement yet: they answer 501 naming themselves. */
 const NOT_YET: [string, string][] = [
-  ['POST', '/containers/{id}/exec'], ['POST', '/exec/{id}/start'], ['POST', '/exec/{id}/resize'], ['GET', '/exec/{id}/json'],
-  ['GET', '/containers/{id}/top'], ['GET', '/containers/{id}/changes'], ['GET', '/containers/{id}/export'],
-  ['GET', '/containers/{id}/stats'], ['GET', '/containers/{id}/archive'], ['HEAD', '/containers/{id}/archive'], ['PUT', '/containers/{id}/archive'],
   ['GET', '/containers/{id}/attach/ws'],
   ['POST', '/images/{name*}/push'], ['POST', '/images/{name*}/tag'], ['DELETE', '/images/{name*}'],
   ['GET', '/images/{name*}/history'], ['GET', '/images/search'], ['GET', '/images/get'], ['GET', '/images/{name*}/get'],
@@ -188,6 +185,8 @@ function parseTime(v: string | null): bigint | undefined {
   return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
+const EVENT_PREFIXES = new Set(['exec_create', 'exec_start', 'health_status']);
+
 function matches(e: EngineEvent, f: Map<string, string[]>): boolean {
   const any = (key: string, pred: (v: string) => boolean) => {
     const vs = f.get(key);
@@ -195,7 +194,8 @@ function matches(e: EngineEvent, f: Map<string, string[]>): boolean {
   };
   return (
     any('type', (v) => v === e.type) &&
-    any('event', (v) => v === e.action) &&
+    // dockerd matches exec_create, exec_start and health_status by prefix (their actions carry `: <command>`).
+    any('event', (v) => v === e.action || (EVENT_PREFIXES.has(v) && e.action.startsWith(`${v}:`))) &&
     any('container', (v) => e.type === 'container' && (e.actor.id.startsWith(v) || e.actor.attributes['name'] === v)) &&
     any('image', (v) => e.actor.attributes['image'] === v || (e.type === 'image' && e.actor.id === v)) &&
     any('label', (v) => {

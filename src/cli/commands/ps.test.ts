@@ -66,3 +66,62 @@ test('brig ps / ps -a query the daemon like docker', async (t) => {
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, `brig: "brig ps" accepts no arguments.\nSee 'brig ps --help'.\n`);
 });
+
+test('ps --format: custom templates, table with docker headers, json like docker (sorted keys, HTML escaped)', () => {
+  process.env.TZ = 'UTC';
+  const labelled: ContainerSummary = { ...web, Labels: { b: '2', 'com.example.z': 'zz' }, NetworkSettings: { Networks: { none: {} } } };
+  assert.equal(formatPs([labelled], { now: NOW, format: '{{.Names}} {{.Status}} {{.State}}' }), 'xweb Up 2 minutes running\n');
+  assert.equal(
+    formatPs([labelled, job], { now: NOW, format: 'table {{.Names}}\\t{{.Label "com.example.z"}}\\t{{.Labels}}\\t{{.Networks}}' }),
+    'NAMES          z         LABELS                 NETWORKS\n' +
+      'xweb           zz        b=2,com.example.z=zz   none\n' +
+      `quiet_anchor${' '.repeat(3 + 10 + 23)}\n`,
+  );
+  const json = formatPs([labelled], { now: NOW, format: 'json' });
+  assert.equal(
+    json,
+    '{"Command":"\\"busybox httpd -f -p…\\"","CreatedAt":"2026-11-28 14:57:55 +0000 UTC","ID":"4f66ad7ad3a1","Image":"busybox:local",' +
+      '"Labels":"b=2,com.example.z=zz","LocalVolumes":"0","Mounts":"","Names":"xweb","Networks":"none","Platform":null,' +
+      '"Ports":"0.0.0.0:18081-\\u003e80/tcp, [::]:18081-\\u003e80/tcp","RunningFor":"2 minutes ago","Size":"0B","State":"running","Status":"Up 2 minutes"}\n',
+  );
+  assert.equal(formatPs([], { now: NOW, format: 'table {{.ID}}' }), 'CONTAINER ID\n');
+  assert.equal(formatPs([labelled], { now: NOW, format: 'table' }), formatPs([labelled], { now: NOW }));
+  assert.equal(formatPs([labelled], { now: NOW, format: '{{.Names}}', quiet: true }), '4f66ad7ad3a1\n');
+});
+
+test('ps -s: SIZE column `2B (virtual 4.26MB)`', () => {
+  const sized: ContainerSummary = { ...web, SizeRw: 2, SizeRootFs: 4_261_234 };
+  const out = formatPs([sized, { ...job, SizeRw: 0, SizeRootFs: 0 }], { now: NOW, size: true });
+  assert.match(out.split('\n')[0]!, /NAMES +SIZE$/);
+  assert.match(out.split('\n')[1]!, / xweb +2B \(virtual 4\.26MB\)$/);
+  assert.match(out.split('\n')[2]!, / quiet_anchor +0B$/);
+});
+
+test('ps --filter/-n/-l/-s/--format: the query docker sends, format errors before any request', async (t) => {
+  const daemon = await new FakeDaemon().start();
+  t.after(() => daemon.stop());
+  daemon.on('GET /containers/json', (_req, res) => sendJson(res, 200, [{ ...web, SizeRw: 2, SizeRootFs: 4_261_234 }]));
+  const f = await runCli(daemon, ['ps', '-f', 'status=exited', '--filter', 'name=x', '-f', 'status=created', '-n', '3', '-s']);
+  assert.equal(f.code, 0, f.stderr);
+  await runCli(daemon, ['ps', '-l']);
+  const sized = await runCli(daemon, ['ps', '--format', '{{.Names}} {{.Size}}']);
+  assert.equal(sized.stdout, 'xweb 2B (virtual 4.26MB)\n');
+  const quiet = await runCli(daemon, ['ps', '-q', '--format', '{{.Names}}']);
+  assert.equal(quiet.stdout, '4f66ad7ad3a1\n');
+  assert.equal(quiet.stderr, 'WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+  const filters = encodeURIComponent('{"name":{"x":true},"status":{"created":true,"exited":true}}');
+  assert.deepEqual(daemon.log, [
+    `GET /containers/json?filters=${filters}&limit=3&size=1`,
+    'GET /containers/json?limit=1',
+    'GET /containers/json?size=1',
+    'GET /containers/json',
+  ]);
+  const unknown = await runCli(daemon, ['ps', '--format', '{{.Foo}}']);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, 'brig: failed to execute template: template: :1:2: executing "" at <.Foo>: can\'t evaluate field Foo in type *formatter.ContainerContext\n');
+  const func = await runCli(daemon, ['ps', '--format', '{{foo .}}']);
+  assert.equal(func.stderr, 'brig: failed to parse template: template: :1: function "foo" not defined\n');
+  assert.equal((await runCli(daemon, ['ps', '-n', 'x'])).code, 2);
+  assert.equal((await runCli(daemon, ['ps', '-f', 'novalue'])).code, 2);
+  assert.equal(daemon.log.length, 4, 'bad formats and flags send nothing');
+});
