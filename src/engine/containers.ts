@@ -398,7 +398,7 @@ export class ContainerService {
    * first (waiters for `next-exit` answer at once), then an `--rm` container is removed, or the
    * task's host state is cleaned up and the restart policy applied.
    */
-  async handleExit(id: string, exitCode: number): Promise<void> {
+  async handleExit(id: string, exitCode: number, exitedAt?: string): Promise<void> {
     await this.#lock.run(id, async () => {
       const c = this.meta.getContainer(id);
       if (!c) {
@@ -408,7 +408,7 @@ export class ContainerService {
       }
       if (!isRunning(c)) return;
       const oomKilled = await this.#oomKilled(id);
-      const finishedAt = new Date().toISOString();
+      const finishedAt = exitedAt ?? new Date().toISOString();
       const ranMs = Date.parse(finishedAt) - Date.parse(c.state.startedAt || finishedAt);
       const restart = !c.spec.autoRemove && this.#restartDecision(c, exitCode, ranMs);
       // A container its policy will restart is `restarting` from this moment, so that a concurrent
@@ -785,7 +785,7 @@ export class ContainerService {
         this.#armExit(c.id);
         const code = await this.runtime.exitCode(c.id);
         if (code !== undefined) {
-          await this.handleExit(c.id, code);
+          await this.handleExit(c.id, code, await this.runtime.exitTime(c.id));
           continue;
         }
         const task = await this.runtime.state(c.id);

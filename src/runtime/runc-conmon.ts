@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, watch, type FSWatcher } from 'node:fs';
-import { access, open, readFile, readdir, rm } from 'node:fs/promises';
+import { access, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeqpacketConnection } from '../native/seqpacket.js';
 import { execFileResult } from '../util/exec.js';
@@ -198,6 +198,14 @@ export class RuncConmonRuntime implements Runtime {
       if (text === '') return undefined;
       const n = Number(text);
       return Number.isInteger(n) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async exitTime(id: string): Promise<string | undefined> {
+    try {
+      return (await stat(join(this.#exitDir, id))).mtime.toISOString();
     } catch {
       return undefined;
     }

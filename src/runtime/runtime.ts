@@ -113,6 +113,8 @@ export interface Runtime {
   list(): Promise<string[]>;
   /** The durable exit code, if the task has exited; removes nothing. */
   exitCode(id: string): Promise<number | undefined>;
+  /** When the exit was recorded (ISO time), if it was; tells the real exit time after a daemon restart. */
+  exitTime(id: string): Promise<string | undefined>;
   /** Forgets the exit record of a task that is being deleted or restarted. */
   clearExit(id: string): Promise<void>;
   /** Connects to the stdio of a created or running task (only output produced from now on). */
