@@ -216,12 +216,14 @@ export class ContainerService {
       state: emptyState(),
       restartCount: 0,
     };
+    // The record goes in first (synchronously, right after the name was chosen), so two creates in
+    // flight can never take the same name; the directory follows, and a failure removes the record.
+    this.meta.insertContainer(record);
     const dir = this.containerDir(id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
-      this.meta.insertContainer(record);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      this.meta.deleteContainer(id);
       throw err;
     }
     this.#event(record, 'create');

@@ -9,8 +9,8 @@
  * never leaves a half-unpacked layer that looks finished.
  */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { EngineError } from '../../errors.js';
 import type { Digest } from '../../model/image.js';
 import { digestHex } from '../../util/digest.js';
@@ -118,9 +118,17 @@ export class LayerStore {
   }
 }
 
-/** True if `path` is listed as a mount point in /proc/self/mountinfo. */
+/**
+ * True if `path` is a mount point. brig only asks this about its own overlay mounts, which always
+ * have a device of their own, so comparing the device with the parent's (what `mountpoint(1)` does)
+ * answers it with two stats, instead of reading /proc/self/mountinfo (which grows with every
+ * container: 250 KB with 500 created containers).
+ */
 export async function isMountPoint(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
+  try {
+    const [self, parent] = await Promise.all([lstat(path), stat(dirname(path))]);
+    return self.isDirectory() && (self.dev !== parent.dev || self.ino === parent.ino);
+  } catch {
+    return false;
+  }
 }

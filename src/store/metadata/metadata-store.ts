@@ -58,6 +58,10 @@ interface ImageRow {
 
 export class MetadataStore {
   readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+  #containers: Map<string, ContainerRecord> | undefined;
+  readonly #images = new Map<Digest, ImageRecord>();
+  readonly #byName = new Map<string, string>();
 
   /** Opens (creating and migrating if needed) the database at `path`. */
   constructor(path: string) {
@@ -99,96 +103,135 @@ export class MetadataStore {
   }
 
   // ── containers ──────────────────────────────────────────────────────────────────────────────
+  //
+  // Container records are read far more often than written (every API call resolves one, `ps` lists
+  // them all), so they are also kept in memory, loaded once and updated after every successful
+  // write. The cached records are frozen: callers make changed copies and write them back.
+
+  #containerCache(): Map<string, ContainerRecord> {
+    if (this.#containers) return this.#containers;
+    const map = new Map<string, ContainerRecord>();
+    const rows = this.#db.prepare('SELECT * FROM containers ORDER BY rowid').all() as ContainerRow[];
+    for (const row of rows) map.set(row.id, deepFreeze(toContainer(row)));
+    this.#byName.clear();
+    for (const c of map.values()) this.#byName.set(c.name, c.id);
+    this.#containers = map;
+    return map;
+  }
+
+  #cache(c: ContainerRecord): void {
+    const map = this.#containerCache();
+    const old = map.get(c.id);
+    if (old && old.name !== c.name) this.#byName.delete(old.name);
+    map.set(c.id, deepFreeze(c));
+    this.#byName.set(c.name, c.id);
+  }
+
+  #nameInUse(name: string): EngineError {
+    return new EngineError(
+      'ERR_NAME_IN_USE',
+      `Conflict. The container name "/${name}" is already in use by container "${this.#byName.get(name) ?? 'unknown'}". ` +
+        'You have to remove (or rename) that container to be able to reuse that name.',
+    );
+  }
 
   /** Inserts a new container; throws ERR_NAME_IN_USE if the name is taken. */
   insertContainer(c: ContainerRecord): void {
+    this.#containerCache();
+    if (this.#byName.has(c.name)) throw this.#nameInUse(c.name);
     try {
-      this.#db
-        .prepare(
-          `INSERT INTO containers (id, name, created, image_id, spec, path, args, state, status, restart_count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
+      this.#stmt('insertContainer',
+        `INSERT INTO containers (id, name, created, image_id, spec, path, args, state, status, restart_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(c.id, c.name, c.created, c.imageId, JSON.stringify(c.spec), c.path, JSON.stringify(c.args),
           JSON.stringify(c.state), c.state.status, c.restartCount);
     } catch (err) {
-      if (isUniqueViolation(err, 'containers.name')) {
-        const other = this.#db.prepare('SELECT id FROM containers WHERE name = ?').get(c.name) as { id: string };
-        throw new EngineError(
-          'ERR_NAME_IN_USE',
-          `Conflict. The container name "/${c.name}" is already in use by container "${other.id}". ` +
-            'You have to remove (or rename) that container to be able to reuse that name.',
-        );
-      }
+      if (isUniqueViolation(err, 'containers.name')) throw this.#nameInUse(c.name);
       throw err;
     }
+    this.#cache(structuredClone(c));
   }
 
   updateContainerState(id: string, state: ContainerState, restartCount?: number): void {
+    const cur = this.#containerCache().get(id);
     if (restartCount === undefined) {
-      this.#db.prepare('UPDATE containers SET state = ?, status = ? WHERE id = ?').run(JSON.stringify(state), state.status, id);
+      this.#stmt('updateState', 'UPDATE containers SET state = ?, status = ? WHERE id = ?').run(JSON.stringify(state), state.status, id);
     } else {
-      this.#db
-        .prepare('UPDATE containers SET state = ?, status = ?, restart_count = ? WHERE id = ?')
+      this.#stmt('updateStateCount', 'UPDATE containers SET state = ?, status = ?, restart_count = ? WHERE id = ?')
         .run(JSON.stringify(state), state.status, restartCount, id);
     }
+    if (cur) this.#cache({ ...cur, state: structuredClone(state), restartCount: restartCount ?? cur.restartCount });
   }
 
   /** Renames a container; throws ERR_NAME_IN_USE if the name is taken. */
   renameContainer(id: string, name: string): void {
+    const cur = this.#containerCache().get(id);
+    if (this.#byName.has(name)) throw this.#nameInUse(name);
     try {
-      this.#db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);
+      this.#stmt('rename', 'UPDATE containers SET name = ? WHERE id = ?').run(name, id);
     } catch (err) {
-      if (isUniqueViolation(err, 'containers.name')) {
-        const other = this.#db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string };
-        throw new EngineError(
-          'ERR_NAME_IN_USE',
-          `Conflict. The container name "/${name}" is already in use by container "${other.id}". ` +
-            'You have to remove (or rename) that container to be able to reuse that name.',
-        );
-      }
+      if (isUniqueViolation(err, 'containers.name')) throw this.#nameInUse(name);
       throw err;
     }
+    if (cur) this.#cache({ ...cur, name });
   }
 
   updateContainerSpec(id: string, spec: ContainerSpec): void {
-    this.#db.prepare('UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(spec), id);
+    const cur = this.#containerCache().get(id);
+    this.#stmt('updateSpec', 'UPDATE containers SET spec = ? WHERE id = ?').run(JSON.stringify(spec), id);
+    if (cur) this.#cache({ ...cur, spec: structuredClone(spec) });
   }
 
   deleteContainer(id: string): void {
-    this.#db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    this.#stmt('deleteContainer', 'DELETE FROM containers WHERE id = ?').run(id);
+    const map = this.#containerCache();
+    const cur = map.get(id);
+    if (cur) {
+      map.delete(id);
+      if (this.#byName.get(cur.name) === id) this.#byName.delete(cur.name);
+    }
   }
 
   getContainer(id: string): ContainerRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
-    return row && toContainer(row);
+    return this.#containerCache().get(id);
   }
 
   /** Resolves a full ID, a name (with or without `/`) or a unique ID prefix, the way Docker does. */
   findContainer(ref: string): ContainerRecord | undefined {
     if (ref === '') return undefined;
-    const byId = this.#db.prepare('SELECT * FROM containers WHERE id = ?').get(ref) as ContainerRow | undefined;
-    if (byId) return toContainer(byId);
+    const map = this.#containerCache();
+    const byId = map.get(ref);
+    if (byId) return byId;
     const name = ref.startsWith('/') ? ref.slice(1) : ref;
-    const byName = this.#db.prepare('SELECT * FROM containers WHERE name = ?').get(name) as ContainerRow | undefined;
-    if (byName) return toContainer(byName);
+    const byName = this.#byName.get(name);
+    if (byName) return map.get(byName);
     if (!/^[0-9a-f]+$/.test(ref)) return undefined;
-    const rows = this.#db
-      .prepare("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2")
-      .all(ref) as ContainerRow[];
-    if (rows.length > 1) {
-      throw new EngineError('ERR_INVALID_ARGUMENT', `multiple IDs found with provided prefix: ${ref}`);
+    let found: ContainerRecord | undefined;
+    for (const [id, c] of map) {
+      if (!id.startsWith(ref)) continue;
+      if (found) throw new EngineError('ERR_INVALID_ARGUMENT', `multiple IDs found with provided prefix: ${ref}`);
+      found = c;
     }
-    return rows[0] && toContainer(rows[0]);
+    return found;
   }
 
+  /** All containers, newest first. */
   listContainers(): ContainerRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM containers ORDER BY created DESC, rowid DESC').all() as ContainerRow[];
-    return rows.map(toContainer);
+    const all = [...this.#containerCache().values()].reverse();
+    return all.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   }
 
   countContainersByImage(imageId: Digest): number {
-    const row = this.#db.prepare('SELECT COUNT(*) AS n FROM containers WHERE image_id = ?').get(imageId) as { n: number };
-    return row.n;
+    let n = 0;
+    for (const c of this.#containerCache().values()) if (c.imageId === imageId) n++;
+    return n;
+  }
+
+  /** A prepared statement, compiled once. */
+  #stmt(key: string, sql: string): Database.Statement {
+    let st = this.#statements.get(key);
+    if (!st) this.#statements.set(key, (st = this.#db.prepare(sql)));
+    return st;
   }
 
   // ── images ──────────────────────────────────────────────────────────────────────────────────
@@ -216,6 +259,7 @@ export class MetadataStore {
           image.config.created, image.comment, now);
       if (tag !== undefined) previous = this.#setTag(tag, image.id, now);
     })();
+    this.#images.clear();
     return previous;
   }
 
@@ -227,9 +271,15 @@ export class MetadataStore {
     return old && old.image_id !== imageId ? old.image_id : undefined;
   }
 
+  /** An image record (cached until the next image or tag change; frozen, like containers). */
   getImage(id: Digest): ImageRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
-    return row && this.#toImage(row);
+    const cached = this.#images.get(id);
+    if (cached) return cached;
+    const row = this.#stmt('getImage', 'SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    if (!row) return undefined;
+    const img = deepFreeze(this.#toImage(row));
+    this.#images.set(id, img);
+    return img;
   }
 
   /** Image ID a normalised tag points at. */
@@ -259,7 +309,7 @@ export class MetadataStore {
   }
 
   #toImage(row: ImageRow): ImageRecord {
-    const tags = this.#db.prepare('SELECT ref FROM tags WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[];
+    const tags = this.#stmt('imageTags', 'SELECT ref FROM tags WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[];
     return {
       id: row.id as Digest,
       config: JSON.parse(row.config) as ImageConfig,
@@ -292,4 +342,13 @@ function isUniqueViolation(err: unknown, column: string): boolean {
     typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
     String((err as Error).message).includes(column)
   );
+}
+
+/** Freezes a record and everything in it (cached records are shared, never changed in place). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
 }
