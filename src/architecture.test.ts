@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   errors: [],
   model: [],
   util: ['errors', 'model'],
-  store: ['errors', 'util', 'model'],
+  store: ['errors', 'util', 'model', 'native'],
   image: ['errors', 'util', 'model', 'store', 'native'],
   security: ['errors', 'util', 'model'],
   spec: ['errors', 'util', 'model', 'security'],

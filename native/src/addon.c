@@ -4,6 +4,8 @@
  */
 #include "register.h"
 
+#include <sys/mount.h>
+
 #include "args.h"
 
 #include <fcntl.h>
@@ -37,6 +39,8 @@ static const constant_t constants[] = {
     C(S_IFMT), C(S_IFREG), C(S_IFDIR), C(S_IFLNK), C(S_IFCHR), C(S_IFBLK), C(S_IFIFO), C(S_IFSOCK),
     /* setxattr */
     C(XATTR_CREATE), C(XATTR_REPLACE),
+    /* umount2 */
+    C(MNT_DETACH), C(UMOUNT_NOFOLLOW),
     /* shutdown */
     C(SHUT_RD), C(SHUT_WR), C(SHUT_RDWR),
     /* Poller events */
@@ -56,7 +60,7 @@ bool register_constants(napi_env env, napi_value exports) {
 static napi_value init(napi_env env, napi_value exports) {
   if (!register_constants(env, exports) || !register_fs(env, exports) ||
       !register_xattr(env, exports) || !register_sock(env, exports) ||
-      !register_poller(env, exports))
+      !register_poller(env, exports) || !register_mount(env, exports))
     return NULL;
   return exports;
 }

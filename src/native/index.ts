@@ -117,6 +117,8 @@ export interface NativeConstants {
   readonly S_IFSOCK: number;
   readonly XATTR_CREATE: number;
   readonly XATTR_REPLACE: number;
+  readonly MNT_DETACH: number;
+  readonly UMOUNT_NOFOLLOW: number;
   readonly SHUT_RD: number;
   readonly SHUT_WR: number;
   readonly SHUT_RDWR: number;
@@ -142,6 +144,8 @@ interface Addon {
   readlinkat(dirfd: number, path: PathArg, asBuffer: boolean): string | Buffer;
   readdirFd(fd: number, asBuffer: boolean): string[] | Buffer[];
   close(fd: number): void;
+  mountOverlay(target: PathArg, options: string): void;
+  umount2(target: PathArg, flags: number): void;
   fsetxattr(fd: number, name: PathArg, value: Uint8Array, flags: number): void;
   lsetxattr(path: PathArg, name: PathArg, value: Uint8Array, flags: number): void;
   fgetxattr(fd: number, name: PathArg): Buffer;
@@ -297,6 +301,16 @@ export function readdirFd(fd: number, encoding?: 'buffer'): string[] | Buffer[] 
 /** close(2). */
 export function close(fd: number): void {
   addon.close(fd);
+}
+
+/** mount(2) of an overlay filesystem at `target` with `options` (lowerdir=…,upperdir=…,workdir=…; ≤ 4095 bytes). */
+export function mountOverlay(target: PathArg, options: string): void {
+  addon.mountOverlay(target, options);
+}
+
+/** umount2(2); flags MNT_DETACH / UMOUNT_NOFOLLOW. */
+export function umount2(target: PathArg, flags = 0): void {
+  addon.umount2(target, flags);
 }
 
 /** fsetxattr(2) with a binary value (≤ 64 KiB); flags XATTR_CREATE / XATTR_REPLACE. Needs a non-O_PATH fd. */

@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { EngineError } from '../../errors.js';
 import type { Digest } from '../../model/image.js';
 import { digestHex } from '../../util/digest.js';
-import { execFileChecked, execFileResult } from '../../util/exec.js';
+import { constants, mountOverlay, umount2 } from '../../native/index.js';
+import { execFileChecked } from '../../util/exec.js';
 import { mkdirPrivate } from '../../util/fs.js';
 
 /** What the runtime needs to know about a mounted rootfs. */
@@ -92,27 +93,41 @@ export class LayerStore {
     await mkdir(work, { recursive: true, mode: 0o700 });
     await mkdir(merged, { recursive: true, mode: 0o755 });
     if (chainIds.length === 0) throw new EngineError('ERR_INTERNAL', 'an image without layers cannot be mounted');
-    const lowers = [...chainIds].reverse().map((c) => `${digestHex(c)}/diff`).join(':');
-    const opts = readonly ? `lowerdir=${upper}:${lowers}` : `lowerdir=${lowers},upperdir=${upper},workdir=${work}`;
-    if (opts.length > 4000) {
-      throw new EngineError('ERR_LIMIT_EXCEEDED', `image has too many layers (${chainIds.length}) to mount`);
-    }
+    // Absolute lower dirs when they fit into the kernel's one-page option limit (mounted with one
+    // syscall); otherwise relative ones, mounted by mount(8) run from the layer root.
+    const abs = [...chainIds].reverse().map((c) => this.diffDir(c)).join(':');
+    const absOpts = readonly ? `lowerdir=${upper}:${abs}` : `lowerdir=${abs},upperdir=${upper},workdir=${work}`;
     try {
-      await execFileChecked('mount', ['-t', 'overlay', '-o', opts, 'overlay', merged], { cwd: this.#layers });
+      if (absOpts.length < 4000) {
+        mountOverlay(merged, absOpts);
+      } else {
+        const rel = [...chainIds].reverse().map((c) => `${digestHex(c)}/diff`).join(':');
+        const opts = readonly ? `lowerdir=${upper}:${rel}` : `lowerdir=${rel},upperdir=${upper},workdir=${work}`;
+        if (opts.length > 4000) {
+          throw new EngineError('ERR_LIMIT_EXCEEDED', `image has too many layers (${chainIds.length}) to mount`);
+        }
+        await execFileChecked('mount', ['-t', 'overlay', '-o', opts, 'overlay', merged], { cwd: this.#layers });
+      }
     } catch (err) {
+      if (err instanceof EngineError) throw err;
       throw new EngineError('ERR_INTERNAL', `mounting the container's root filesystem failed: ${(err as Error).message}`, { cause: err });
     }
     return { merged, upper };
   }
 
-  /** Unmounts a container rootfs if mounted; idempotent. */
+  /** Unmounts a container rootfs if mounted; idempotent. Retries while the mount is busy. */
   async unmountRootfs(containerDir: string): Promise<void> {
     const merged = join(containerDir, 'merged');
-    if (!(await isMountPoint(merged))) return;
     for (let attempt = 0; ; attempt++) {
-      const r = await execFileResult('umount', [merged]);
-      if (r.code === 0 || !(await isMountPoint(merged))) return;
-      if (attempt >= 20) throw new EngineError('ERR_INTERNAL', `unmounting ${merged} failed: ${r.stderr.trim()}`);
+      if (!(await isMountPoint(merged))) return;
+      try {
+        umount2(merged, constants.UMOUNT_NOFOLLOW);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINVAL' || code === 'ENOENT') return; // not mounted (any more)
+        if (attempt >= 20) throw new EngineError('ERR_INTERNAL', `unmounting ${merged} failed: ${(err as Error).message}`, { cause: err });
+      }
       await new Promise((res) => setTimeout(res, 50));
     }
   }
