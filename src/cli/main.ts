@@ -3,7 +3,7 @@
  * one place that turns errors into messages and exit codes.
  *
  * Exit codes: what the command returns (for `run`, the container's status); 2 for usage errors (125
- * for `run`, as docker); 1 for daemon errors and everything else.
+ * for `run` and `create`, as docker); 1 for daemon errors and everything else.
  */
 import { EngineClient } from '../client/client.js';
 import { isApiError } from '../client/api-error.js';
@@ -15,6 +15,7 @@ import { HelpRequested, UsageError, type CliContext, type CliIo, type Command } 
 import { attachCommand } from './commands/attach.js';
 import { makeContainerCommand } from './commands/container.js';
 import { cpCommand } from './commands/cp.js';
+import { createCommand } from './commands/create.js';
 import { diffCommand } from './commands/diff.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
@@ -43,6 +44,7 @@ import { waitCommand } from './commands/wait.js';
 /** Every command, in the order `brig --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   runCommand,
+  createCommand,
   execCommand,
   psCommand,
   logsCommand,

@@ -174,6 +174,18 @@ export interface ContainerConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number;
+  Healthcheck?: HealthConfig;
+}
+
+/** Docker's `HealthConfig`; durations in nanoseconds; zero fields are left out (Go's omitempty). */
+export interface HealthConfig {
+  /** `["NONE"]`, `["CMD", arg…]` or `["CMD-SHELL", command]`; absent: inherit the image's. */
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 export interface RestartPolicy {
@@ -196,6 +208,16 @@ export interface HostConfig {
   PidsLimit?: number | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
   MemorySwappiness?: number | null;
+  ReadonlyRootfs?: boolean;
+  Init?: boolean | null;
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   [key: string]: unknown;
 }
 

@@ -78,6 +78,8 @@ export interface LogConfigSpec {
   maxSize: number;
   /** How many files to keep, the live one included (>= 1). */
   maxFile: number;
+  /** The options as the user wrote them (`max-size: 10m`), shown by inspect. */
+  options?: Record<string, string>;
 }
 
 export interface ContainerSpec {

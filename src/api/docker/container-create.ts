@@ -301,6 +301,7 @@ export function parseLogOptions(opts: Record<string, string>): LogConfigSpec {
       throw new EngineError('ERR_NOT_IMPLEMENTED', `log option "${k}" (HostConfig.LogConfig.Config) is not supported by brig yet`);
     }
   }
+  if (Object.keys(opts).length) out.options = { ...opts };
   if (out.maxFile > 1 && out.maxSize === 0) {
     throw new EngineError('ERR_INVALID_ARGUMENT', 'max-file cannot be used without max-size');
   }

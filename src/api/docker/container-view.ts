@@ -122,10 +122,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       ContainerIDFile: '',
       LogConfig: {
         Type: 'k8s-file',
-        Config: {
-          ...(c.spec.logConfig.maxSize ? { 'max-size': String(c.spec.logConfig.maxSize) } : {}),
-          ...(c.spec.logConfig.maxFile > 1 ? { 'max-file': String(c.spec.logConfig.maxFile) } : {}),
-        },
+        Config: c.spec.logConfig.options ?? {},
       },
       NetworkMode: c.spec.network.mode,
       PortBindings: {},

@@ -70,7 +70,7 @@ const ALIASES: Record<string, string> = { ls: 'ps', list: 'ps', remove: 'rm' };
 
 /** The verbs `brig container` passes on to top-level commands. */
 const PASSED_ON = [
-  'attach', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'pause', 'port', 'ps', 'rename', 'restart', 'rm', 'run', 'start',
+  'attach', 'create', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'pause', 'port', 'ps', 'rename', 'restart', 'rm', 'run', 'start',
   'stats', 'stop', 'top', 'unpause', 'update', 'wait',
 ];
 

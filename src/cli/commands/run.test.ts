@@ -37,7 +37,7 @@ test('run: repeated -e/--env in every spelling; a bare KEY takes the client valu
     FROM_HOST: 'host value',
   });
   assert.deepEqual(f.env, ['A=1', 'B=2', 'C=3', 'D=4=4', 'FROM_HOST=host value', 'UNSET']);
-  assert.throws(() => parseRunArgs(['-e', '=x', 'img']), { message: 'invalid environment variable: =x' });
+  assert.throws(() => parseRunArgs(['-e', '=x', 'img']), { message: 'invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x' });
 });
 
 test('run: grouped short flags -it, -dit, -ti and a value-taking flag at the end of a group', () => {
@@ -92,7 +92,7 @@ test('run: defaults match what the docker CLI sends for a plain attached run', (
   assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { default: {} } });
   assert.deepEqual(body.HostConfig!.ConsoleSize, [0, 0]);
   assert.deepEqual(body.HostConfig!.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
-  assert.equal(body.HostConfig!.PidsLimit, null);
+  assert.equal(body.HostConfig!.PidsLimit, 0, 'docker sends 0 for "not set"');
   assert.equal(body.HostConfig!.AutoRemove, false);
 
   const it = buildCreateBody(parseRunArgs(['-it', 'busybox', 'sh']), { consoleSize: [40, 120] });
@@ -133,7 +133,9 @@ test('run: usage errors read like docker\'s', () => {
   assert.throws(() => parseRunArgs(['-X', 'img']), { message: "unknown shorthand flag: 'X' in -X" });
   assert.doesNotThrow(() => parseRunArgs(['img', '--name']), 'after IMAGE a flag belongs to the container');
   assert.throws(() => parseRunArgs(['--name']), { message: 'flag needs an argument: --name' });
-  assert.throws(() => parseRunArgs(['--rm=yes', 'img']), { message: 'flag --rm does not take a value' });
+  assert.throws(() => parseRunArgs(['--rm=yes', 'img']), {
+    message: 'invalid argument "yes" for "--rm" flag: strconv.ParseBool: parsing "yes": invalid syntax',
+  });
   assert.throws(() => parseRunArgs(['--pids-limit', 'many', 'img']), /invalid argument "many" for "--pids-limit" flag/);
   assert.throws(() => parseRunArgs(['--help']), HelpRequested);
   assert.doesNotThrow(() => parseRunArgs(['img', '--help']), 'a --help after IMAGE is the container\'s');
@@ -396,4 +398,95 @@ test('run: an unreachable daemon exits 125 with docker\'s wording', async () => 
   const r = await runCli(null, ['run', 'busybox'], { env: { BRIG_HOST: 'unix:///nonexistent/brig.sock' } });
   assert.equal(r.code, 125);
   assert.match(r.stderr, /^brig: Cannot connect to the brig daemon at unix:\/\/\/nonexistent\/brig.sock\. Is the brig daemon running\?/);
+});
+
+// ---------- -a, --sig-proxy, --detach-keys ----------
+
+test('run -a stdout: attaches stdout only (query and create body); stderr frames are not printed', async (t) => {
+  const s = await scenario(t, { output: [encodeFrame(STREAM_STDOUT, 'out\n'), encodeFrame(STREAM_STDERR, 'err\n')] });
+  const r = await runCli(s.daemon, ['run', '-a', 'stdout', 'busybox']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'out\n');
+  assert.equal(r.stderr, '');
+  assert.equal(s.daemon.log[1], `POST /containers/${ID}/attach?stdout=1&stream=1`);
+  const create = JSON.parse(s.daemon.seen[0]!.body.toString());
+  assert.deepEqual([create.AttachStdin, create.AttachStdout, create.AttachStderr], [false, true, false]);
+});
+
+test('run -a stderr -a stdin: stdin goes up without -i; the detached path is not taken', async (t) => {
+  const s = await scenario(t, { echoStdin: true, output: [encodeFrame(STREAM_STDERR, 'e\n')] });
+  const stdin = new FakeStdin(false);
+  stdin.end('typed');
+  const r = await runCli(s.daemon, ['run', '-a', 'stderr', '-a', 'STDIN', 'busybox'], { stdin });
+  assert.equal(r.code, 0);
+  assert.equal(s.daemon.log[1], `POST /containers/${ID}/attach?stderr=1&stdin=1&stream=1`);
+  assert.equal(Buffer.concat(s.stdinFromClient).toString(), 'typed');
+  assert.equal(r.stderr, 'e\n');
+  assert.equal(r.stdout, '', 'the echo arrives on stdout, which is not attached');
+});
+
+test('run -d -a: conflicting options, a plain error (exit 1) before any request', async (t) => {
+  const s = await scenario(t);
+  const r = await runCli(s.daemon, ['run', '-d', '-a', 'stdout', 'busybox']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'brig: conflicting options: cannot specify both --attach and --detach\n');
+  assert.deepEqual(s.daemon.log, []);
+});
+
+test('run --sig-proxy=false: signals are not forwarded', async (t) => {
+  const s = await scenario(t, { keepRunning: true });
+  const signals = new EventEmitter();
+  const run = runCli(s.daemon, ['run', '--sig-proxy=false', 'busybox', 'sleep', '100'], { signals });
+  await sleep(100);
+  assert.equal(signals.listenerCount('SIGTERM'), 0);
+  signals.emit('SIGTERM');
+  await sleep(30);
+  assert.ok(!s.daemon.log.some((l) => l.includes('/kill')));
+  s.attachSocket!.end();
+  s.exit(0);
+  assert.equal((await run).code, 0);
+});
+
+test('run --detach-keys: sent with the attach and used to detach from a terminal', async (t) => {
+  const s = await scenario(t, { tty: true, keepRunning: true });
+  const stdin = new FakeStdin(true);
+  const run = runCli(s.daemon, ['run', '-it', '--detach-keys', 'ctrl-x,x', 'busybox', 'sh'], {
+    stdin, stdout: new CaptureStream({ rows: 10, columns: 20 }),
+  });
+  await sleep(100);
+  stdin.write(Buffer.from([0x10, 0x11])); // the default keys are just input now
+  await sleep(30);
+  stdin.write(Buffer.from([0x18]));
+  stdin.write('x');
+  const r = await run;
+  assert.equal(r.code, 0);
+  assert.equal(s.daemon.log[1], `POST /containers/${ID}/attach?detachKeys=ctrl-x%2Cx&stderr=1&stdin=1&stdout=1&stream=1`);
+  assert.deepEqual([...Buffer.concat(s.stdinFromClient)], [0x10, 0x11]);
+});
+
+test('run: ConsoleSize is the terminal\'s whenever stdout is one (docker sends it without -t too)', async (t) => {
+  const s = await scenario(t, { output: [] });
+  const r = await runCli(s.daemon, ['run', 'busybox'], { stdout: new CaptureStream({ rows: 33, columns: 99 }) });
+  assert.equal(r.code, 0);
+  const create = JSON.parse(s.daemon.seen[0]!.body.toString());
+  assert.deepEqual(create.HostConfig.ConsoleSize, [33, 99]);
+  assert.ok(!s.daemon.log.some((l) => l.includes('/resize')), 'no resize without -t');
+});
+
+test('run: the new flags reach the daemon in the create body', async (t) => {
+  const s = await scenario(t, { keepRunning: true });
+  const r = await runCli(s.daemon, [
+    'run', '-d', '--restart', 'on-failure:3', '--init', '--health-cmd', 'true', '--health-interval', '1m30s', '-m', '64m',
+    '--cpus', '0.5', '-h', 'box', '--read-only', '--log-opt', 'max-size=1m', 'busybox',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const create = JSON.parse(s.daemon.seen[0]!.body.toString());
+  assert.deepEqual(create.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+  assert.equal(create.HostConfig.Init, true);
+  assert.deepEqual(create.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 90_000_000_000 });
+  assert.equal(create.HostConfig.Memory, 67108864);
+  assert.equal(create.HostConfig.NanoCpus, 500000000);
+  assert.equal(create.Hostname, 'box');
+  assert.equal(create.HostConfig.ReadonlyRootfs, true);
+  assert.deepEqual(create.HostConfig.LogConfig, { Type: '', Config: { 'max-size': '1m' } });
 });
