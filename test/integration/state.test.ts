@@ -192,6 +192,16 @@ describe('container state changes', () => {
     assert.equal((await d.docker(['rm', 'ini'])).code, 0);
   });
 
+  test('a container killed by the OOM killer shows OOMKilled and an oom event', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const r = await d.docker(['run', '--name', 'oom', '-m', '16m', '--memory-swap', '16m', 'busybox', 'sh', '-c', 'x=$(head -c 64m /dev/zero | tr "\\0" a); echo survived']);
+    assert.equal(r.code, 137, r.stdout + r.stderr);
+    assert.equal(await inspect('oom', '{{.State.OOMKilled}} {{.State.ExitCode}}'), 'true 137');
+    const ev = await d.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'container=oom', '--format', '{{.Action}}']);
+    assert.match(ev.stdout, /^oom$/m);
+    assert.equal((await d.docker(['rm', 'oom'])).code, 0);
+  });
+
   test('docker stop --signal and StopSignal', async () => {
     assert.equal((await d.docker(['run', '-d', '--name', 'sig', '--stop-signal', 'USR1', 'busybox', 'sh', '-c', 'trap "echo usr1; exit 9" USR1; while true; do sleep 0.1; done'])).code, 0);
     assert.equal(await inspect('sig', '{{.Config.StopSignal}}'), 'USR1');
