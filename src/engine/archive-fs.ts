@@ -1,5 +1,6 @@
 /**
- * The file-system half of `docker cp` (`GET`/`HEAD`/`PUT /containers/{id}/archive`), written
+ * The file-system half of `docker cp` (`GET`/`HEAD`/`PUT /containers/{id}/archive`) and of
+ * `docker export` (`GET /containers/{id}/export`, the read side on the whole root), written
  * against a **root directory fd** so that it can be unit-tested on temporary directories and so
  * that nothing here ever resolves a container-controlled path on the host.
  *
@@ -31,7 +32,9 @@
  *
  * Names: archive entries are rebased on the basename of the requested path, as dockerd does
  * (`/etc/hostname` → `hostname`; `/etc` → `etc/`, `etc/passwd`; `/etc/.` → `./`, `./passwd`;
- * `/` → `/`, `/bin/`). Names that are not UTF-8 are archived lossily (tar-stream writes UTF-8).
+ * `/` → `/`, `/bin/`). `docker export` (`archiveRootfs`) is the same walk of the root, named
+ * relative to it (`bin/`, `bin/busybox`). Names that are not UTF-8 are archived lossily
+ * (tar-stream writes UTF-8).
  */
 import { fchmodSync, fchownSync, fstatSync, openSync, closeSync, read as fsRead, write as fsWrite, writeSync, constants as FS } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -310,6 +313,10 @@ async function copyBody(pack: Pack, header: Headers, fd: number, size: number, s
         entry.off('drain', onDrain);
         reject(new Error('the tar stream was closed'));
       };
+      // The pack may have been destroyed (client gone, abort) while the file was being read: the
+      // entry's 'close' is then already past, and waiting for it would hold the walk, its fds and
+      // a stopped container's mount forever.
+      if (entry.destroyed) return onClose();
       entry.once('drain', onDrain);
       entry.once('close', onClose);
     });
@@ -370,6 +377,36 @@ function baseHeader(name: string, st: Stat): Headers {
   return h;
 }
 
+/**
+ * Archives the entries of the directory pinned by `fd` (any fd of it, O_PATH included) as
+ * `${prefix}${name}`, sorted bytewise, depth-first; `header` (the directory's own entry, if any)
+ * is added once the directory is open for listing. Each entry is looked up as one component below
+ * the directory's fd: one that is gone, or was swapped for something not to be followed, is left out.
+ */
+async function addChildren(w: Walk, fd: number, prefix: string, depth: number, header?: () => Promise<void>): Promise<void> {
+  if (depth > MAX_DEPTH) throw new EngineError('ERR_LIMIT_EXCEEDED', `${display(prefix)}: directory tree deeper than ${MAX_DEPTH} levels`);
+  const dirFd = openat2(fd, '.', C.O_RDONLY | C.O_DIRECTORY, 0, BENEATH);
+  try {
+    await header?.();
+    for (const raw of readdirFd(dirFd, 'buffer').sort(Buffer.compare)) {
+      let child: number;
+      try {
+        child = openat2(dirFd, raw, C.O_PATH | C.O_NOFOLLOW, 0, BENEATH);
+      } catch (err) {
+        if (isSystemError(err)) continue; // gone, or swapped for something we do not follow
+        throw err;
+      }
+      try {
+        await addNode(w, child, statOf(child), `${prefix}${raw.toString('utf8')}`, depth + 1);
+      } finally {
+        close(child);
+      }
+    }
+  } finally {
+    close(dirFd);
+  }
+}
+
 /** Archives the node pinned by `fd` (O_PATH|O_NOFOLLOW, stat `st`) under `name`; closes nothing it did not open. */
 async function addNode(w: Walk, fd: number, st: Stat, name: string, depth: number): Promise<void> {
   w.signal?.throwIfAborted();
@@ -382,29 +419,8 @@ async function addNode(w: Walk, fd: number, st: Stat, name: string, depth: numbe
   };
   switch (st.mode & C.S_IFMT) {
     case C.S_IFDIR: {
-      if (depth > MAX_DEPTH) throw new EngineError('ERR_LIMIT_EXCEEDED', `${display(name)}: directory tree deeper than ${MAX_DEPTH} levels`);
-      const dirFd = openat2(fd, '.', C.O_RDONLY | C.O_DIRECTORY, 0, BENEATH);
-      try {
-        await add({ ...h, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
-        const prefix = name.endsWith('/') ? name : `${name}/`;
-        const names = readdirFd(dirFd, 'buffer').sort(Buffer.compare);
-        for (const raw of names) {
-          let child: number;
-          try {
-            child = openat2(dirFd, raw, C.O_PATH | C.O_NOFOLLOW, 0, BENEATH);
-          } catch (err) {
-            if (isSystemError(err)) continue; // gone, or swapped for something we do not follow
-            throw err;
-          }
-          try {
-            await addNode(w, child, statOf(child), `${prefix}${raw.toString('utf8')}`, depth + 1);
-          } finally {
-            close(child);
-          }
-        }
-      } finally {
-        close(dirFd);
-      }
+      const prefix = name.endsWith('/') ? name : `${name}/`;
+      await addChildren(w, fd, prefix, depth, () => add({ ...h, name: prefix, type: 'directory' }));
       return;
     }
     case C.S_IFREG: {
@@ -459,24 +475,45 @@ async function addNode(w: Walk, fd: number, st: Stat, name: string, depth: numbe
 }
 
 /**
- * The tar stream of a pinned path (takes ownership of `pinned.fd`). The walk starts at once and
- * runs as fast as the stream is read; errors destroy the stream.
+ * The tar stream of a pinned path (takes ownership of `pinned.fd`), named as `docker cp` names it
+ * (see the module comment). The walk starts at once and runs as fast as the stream is read;
+ * errors destroy the stream.
  */
 export function archivePinned(pinned: PinnedPath, options: ReadOptions = {}): Readable {
+  const top = pinned.base === '/' ? '/' : pinned.base;
+  return archiveWalk(pinned.fd, options, (w) => addNode(w, pinned.fd, pinned.stat, top, 0));
+}
+
+/**
+ * The tar stream of a whole root filesystem, as `docker export` writes it (takes ownership of
+ * `rootFd`, a directory fd; O_PATH is enough): the entries below the root, named relative to it
+ * (`bin/`, `bin/busybox`, `etc/passwd`: no leading `/` or `./`, no entry for the root itself, as
+ * dockerd's `TarWithOptions(rootfs)`), with the same rules as {@link archivePinned}. Lookups stay
+ * on the root's file system (RESOLVE_NO_XDEV): a mount below it is left out.
+ */
+export function archiveRootfs(rootFd: number, options: ReadOptions = {}): Readable {
+  return archiveWalk(rootFd, options, (w) => addChildren(w, rootFd, '', 0));
+}
+
+/**
+ * Runs `walk` into a tar stream over the tree pinned by `fd` (closed by it). Every fd of the walk
+ * is closed and `onEnd` done (a stopped container's rootfs unmounted) before the tar's end marker
+ * goes out: a client that has the whole archive sees it released. On a failure or abort the stream
+ * is destroyed, and `onEnd` runs once the walk has let go of its fds.
+ */
+function archiveWalk(fd: number, options: ReadOptions, walk: (w: Walk) => Promise<void>): Readable {
   const pack = tar.pack();
   const out = Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
   const gate = demandGate(pack);
-  const top = pinned.base === '/' ? '/' : pinned.base;
   const signal = options.signal;
   let ended: Promise<void> | undefined;
-  // Every fd of the walk is closed and `onEnd` done (a stopped container's rootfs unmounted)
-  // before the tar's end marker goes out: a client that has the whole archive sees it released.
   const end = () => (ended ??= (async () => {
-    close(pinned.fd);
+    close(fd);
     await options.onEnd?.();
   })());
   const run = async () => {
-    await addNode({ pack, gate, links: new Map(), signal }, pinned.fd, pinned.stat, top, 0);
+    signal?.throwIfAborted();
+    await walk({ pack, gate, links: new Map(), signal });
     await end();
     pack.finalize();
   };

@@ -6,7 +6,8 @@
  * mounted (its mount point belongs to the next start), so export mounts a private read-only overlay
  * of its writable layer over the image layers in a fresh directory outside the container's
  * directory (so that a `docker rm` meanwhile cannot descend into it), and unmounts it when the tar
- * is done, failed, or the client went away.
+ * is done, failed, or the client went away. The tar itself is written by the walker of `docker cp`
+ * (archive-fs.ts `archiveRootfs`): fd-pinned, never following a symlink, with back-pressure.
  */
 import { mkdir, mkdtemp, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,11 @@ import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.js';
 import type { ContainerRecord } from '../model/container.js';
+import { constants as C, openat2 } from '../native/index.js';
 import { isMountPoint } from '../store/layers/layer-store.js';
 import { execFileChecked, execFileResult } from '../util/exec.js';
+import { archiveRootfs } from './archive-fs.js';
 import type { ContainerService } from './containers.js';
-import { exportTree } from './export.js';
 import { containerChanges, type Change } from './fs-changes.js';
 
 const isRunning = (c: ContainerRecord) => c.state.status === 'running' || c.state.status === 'paused';
@@ -37,24 +39,26 @@ export class ContainerFsService {
   }
 
   /**
-   * `docker export`: resolves once the root filesystem is readable (mount errors reject here, before
-   * any byte is sent) with the tar stream. The walk of a running container stops when it exits (its
-   * rootfs is unmounted then; the stream fails rather than holding the mount busy).
+   * `docker export`: resolves once the root filesystem is pinned (mount errors reject here, before
+   * any byte is sent) with the tar stream, written by the `docker cp` walker (archive-fs.ts) over
+   * the root. A running container's live rootfs is pinned by an fd under its lock; the walk stops
+   * when it exits (its rootfs is unmounted then; the stream fails rather than holding the mount
+   * busy). A stopped container gets a private read-only mount, released before the end of the tar.
    */
   async export(ref: string, options: { signal?: AbortSignal } = {}): Promise<{ container: ContainerRecord; tar: Readable }> {
     const c = this.#containers.get(ref);
     const { upper, merged, lowers } = this.#containers.rootfsLayers(c);
-    let root: string;
-    let onEnd: (() => Promise<void>) | undefined;
-    const stop = new AbortController();
-    const signals = options.signal ? [options.signal, stop.signal] : [stop.signal];
     const live = await this.#containers.withLock(c.id, async () => {
       const cur = this.#containers.get(c.id);
-      return isRunning(cur) && (await isMountPoint(merged));
+      if (!isRunning(cur) || !(await isMountPoint(merged))) return undefined;
+      return { fd: pinDir(merged), exited: this.#containers.exited(c.id) };
     });
+    let rootFd: number;
+    let onEnd: (() => Promise<void>) | undefined;
+    const stop = new AbortController();
     if (live) {
-      root = merged;
-      void this.#containers.exited(c.id).then(() => stop.abort(new EngineError('ERR_CONFLICT', `container ${c.id} stopped during the export`)));
+      rootFd = live.fd;
+      void live.exited.then(() => stop.abort(new EngineError('ERR_CONFLICT', `container ${c.id} stopped during the export`)));
     } else {
       const mnt = await mkdtemp(join(tmpdir(), 'brig-export-'));
       try {
@@ -63,13 +67,24 @@ export class ContainerFsService {
         await rmdir(mnt).catch(() => {});
         throw err;
       }
-      root = mnt;
+      try {
+        rootFd = pinDir(mnt);
+      } catch (err) {
+        await unmount(mnt);
+        throw err;
+      }
       onEnd = () => unmount(mnt);
     }
     this.#containers.event(c, 'export');
-    const tar = exportTree(root, { signal: AbortSignal.any(signals), ...(onEnd ? { onEnd } : {}) });
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const tar = archiveRootfs(rootFd, { signal, ...(onEnd ? { onEnd } : {}) });
     return { container: c, tar };
   }
+}
+
+/** A root filesystem mount point as an O_PATH fd (brig's own path, trusted up to here). */
+function pinDir(path: string): number {
+  return openat2(C.AT_FDCWD, path, C.O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
 }
 
 /**

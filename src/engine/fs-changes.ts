@@ -27,8 +27,9 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
+import { close, constants as C, fstatat, isSystemError, openat2, readdirFd, type Stat } from '../native/index.js';
+import { isWhiteout } from '../native/safe-fs.js';
 import { execFileResult } from '../util/exec.js';
-import { isWhiteout, PinnedDir } from './rootfs-walk.js';
 
 export const CHANGE_MODIFY = 0;
 export const CHANGE_ADD = 1;
@@ -87,13 +88,24 @@ function sameTime(a: bigint, b: bigint): boolean {
   return a / s === b / s && (a % s === 0n || b % s === 0n);
 }
 
+/** An overlayfs whiteout seen by Node's lstat: a character device 0:0. */
+const isWhiteoutStats = (st: BigIntStats) => st.isCharacterDevice() && st.rdev === 0n;
+
+/** The entry info of a Node lstat (image layers). */
 export function infoOf(st: BigIntStats): EntryInfo {
   let type: EntryInfo['type'] = 'other';
   if (st.isDirectory()) type = 'dir';
   else if (st.isFile()) type = 'file';
   else if (st.isSymbolicLink()) type = 'symlink';
-  else if (isWhiteout(st)) type = 'whiteout';
+  else if (isWhiteoutStats(st)) type = 'whiteout';
   return { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), mtimeNs: st.mtimeNs, size: Number(st.size) };
+}
+
+/** The entry info of a native fstatat (the upper dir). */
+function infoOfStat(st: Stat): EntryInfo {
+  const types: Record<number, EntryInfo['type']> = { [C.S_IFDIR]: 'dir', [C.S_IFREG]: 'file', [C.S_IFLNK]: 'symlink' };
+  const type = types[st.mode & C.S_IFMT] ?? (isWhiteout(st) ? 'whiteout' : 'other');
+  return { type, mode: st.mode, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size };
 }
 
 /** Computes the changes of an upper dir against the image (see the module comment for the rules). */
@@ -202,40 +214,70 @@ export async function diffUpper(upper: UpperDir, lower: LowerView): Promise<Chan
 
 // ── the real file system ──────────────────────────────────────────────────────────────────────────
 
-/** An upper dir walked through pinned fds (see rootfs-walk.ts); `opaqueDirs` are absolute paths. */
+/** Lookups of one component below a pinned directory: never a symlink, never `..`. */
+const BENEATH = C.RESOLVE_BENEATH | C.RESOLVE_NO_SYMLINKS;
+
+/** What a lookup in the upper dir meets when the container removed or swapped the entry meanwhile. */
+const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EXDEV', 'ENXIO', 'EACCES', 'EPERM']);
+const isGone = (err: unknown) => isSystemError(err) && GONE.has(err.code);
+
+/**
+ * An upper dir walked through pinned directory fds, like the `docker cp` walker: every lookup is
+ * one component below a pinned directory (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, O_NOFOLLOW),
+ * so a directory swapped for a symlink mid-walk is reported as what it is now and never followed;
+ * the fd of a directory opened before the swap still lists the original. `opaqueDirs` are absolute
+ * paths. Owns `fd` (an O_RDONLY|O_DIRECTORY fd) until `close()`.
+ */
 export class PinnedUpperDir implements UpperDir {
-  readonly #dir: PinnedDir;
+  readonly #fd: number;
   readonly #path: string;
   readonly #opaqueDirs: ReadonlySet<string>;
   #names: Map<string, Buffer> | undefined;
+  #closed = false;
 
-  constructor(dir: PinnedDir, path: string, opaqueDirs: ReadonlySet<string>) {
-    this.#dir = dir;
+  constructor(fd: number, path: string, opaqueDirs: ReadonlySet<string>) {
+    this.#fd = fd;
     this.#path = path;
     this.#opaqueDirs = opaqueDirs;
   }
 
-  async #raw(name: string): Promise<Buffer | undefined> {
-    if (!this.#names) await this.names();
+  #raw(name: string): Buffer | undefined {
+    if (!this.#names) this.#list();
     return this.#names!.get(name);
   }
 
-  async names(): Promise<string[]> {
-    const raw = await this.#dir.names();
+  #list(): string[] {
+    const raw = readdirFd(this.#fd, 'buffer').sort(Buffer.compare);
     this.#names = new Map(raw.map((b) => [b.toString('utf8'), b]));
     return [...this.#names.keys()];
   }
 
+  async names(): Promise<string[]> {
+    return this.#list();
+  }
+
   async info(name: string): Promise<EntryInfo | undefined> {
-    const raw = await this.#raw(name);
-    const st = raw && (await this.#dir.lstat(raw));
-    return st ? infoOf(st) : undefined;
+    const raw = this.#raw(name);
+    if (raw === undefined) return undefined;
+    try {
+      return infoOfStat(fstatat(this.#fd, raw, C.AT_SYMLINK_NOFOLLOW));
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw err;
+    }
   }
 
   async dir(name: string): Promise<UpperDir | undefined> {
-    const raw = await this.#raw(name);
-    const sub = raw && (await this.#dir.dir(raw));
-    return sub ? new PinnedUpperDir(sub, child(this.#path, name), this.#opaqueDirs) : undefined;
+    const raw = this.#raw(name);
+    if (raw === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = openat2(this.#fd, raw, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW, 0, BENEATH);
+    } catch (err) {
+      if (isGone(err)) return undefined; // gone, or no longer a directory (e.g. swapped for a symlink)
+      throw err;
+    }
+    return new PinnedUpperDir(fd, child(this.#path, name), this.#opaqueDirs);
   }
 
   async opaque(): Promise<boolean> {
@@ -243,7 +285,9 @@ export class PinnedUpperDir implements UpperDir {
   }
 
   async close(): Promise<void> {
-    await this.#dir.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    close(this.#fd);
   }
 }
 
@@ -287,7 +331,7 @@ export class LayersView implements LowerView {
       for (const layer of layers) {
         const st = await this.#lstat(layer, prefix);
         if (!st) continue;
-        if (isWhiteout(st)) break;
+        if (isWhiteoutStats(st)) break;
         found ??= st;
         if (!st.isDirectory() || !found.isDirectory()) break;
         next.push(layer);
@@ -325,7 +369,7 @@ export class LayersView implements LowerView {
         if (seen.has(name)) continue;
         seen.add(name);
         const st = await this.#lstat(layer, child(path, name));
-        if (st && !isWhiteout(st)) visible.push(name);
+        if (st && !isWhiteoutStats(st)) visible.push(name);
       }
     }
     return visible.sort(byteOrder);
@@ -401,14 +445,20 @@ function unescapeOctal(s: string): string {
  * (topmost first). The upper dir is walked through pinned fds, never following a symlink.
  */
 export async function containerChanges(upperDir: string, layers: readonly string[]): Promise<Change[]> {
-  let pinned: PinnedDir;
+  let fd: number;
   try {
-    pinned = await PinnedDir.open(upperDir);
+    fd = openat2(C.AT_FDCWD, upperDir, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // never started: nothing changed
+    if (isSystemError(err, 'ENOENT')) return []; // never started: nothing changed
     throw err;
   }
-  const upper = new PinnedUpperDir(pinned, '/', await opaqueDirs(upperDir));
+  let upper: PinnedUpperDir;
+  try {
+    upper = new PinnedUpperDir(fd, '/', await opaqueDirs(upperDir));
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
   try {
     return await diffUpper(upper, new LayersView(layers));
   } finally {

@@ -334,6 +334,45 @@ describe('docker cp', () => {
     await docker(['rm', 'busy']);
   });
 
+  test('a client leaving mid-file from a stopped container: the copy releases its lock and mount (the container starts again)', async () => {
+    await docker(['run', '--name', 'leaver', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1M', 'count=32']);
+    const id = (await docker(['inspect', '-f', '{{.Id}}', 'leaver'])).trim();
+    const { request } = await import('node:http');
+    for (const bytes of [1, 1024 * 1024, 16 * 1024 * 1024]) {
+      // each copy takes the container's lock: one left held by an abandoned copy blocks the next
+      const req = request({ socketPath: d.socket, path: `/containers/leaver/archive?path=${q('/big')}` });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          req.destroy();
+          reject(new Error(`copy after a client left at ${bytes} bytes: no answer in 20 s (the container's lock is still held)`));
+        }, 20_000);
+      });
+      const copied = (async () => {
+        const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject).end());
+        assert.equal(res.statusCode, 200);
+        await new Promise<void>((resolve) => {
+          let seen = 0;
+          res.on('data', (c: Buffer) => {
+            seen += c.length;
+            if (seen >= bytes) {
+              res.destroy();
+              resolve();
+            }
+          });
+          res.on('end', () => resolve());
+        });
+      })();
+      await Promise.race([copied, late]).finally(() => clearTimeout(timer));
+    }
+    for (let i = 0; i < 100 && (await mountsOf(id)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await mountsOf(id), [], 'the rootfs stayed mounted for a client that left');
+    // the lock was released: start (which takes it) does not wait for the abandoned copy
+    const start = await d.docker(['start', 'leaver'], { timeoutMs: 20_000 });
+    assert.equal(start.code, 0, start.stderr);
+    await docker(['rm', '-f', 'leaver']);
+  });
+
   test('brig cp: both directions, - and a 404', async () => {
     const dir = join(work, 'brig-src');
     mkdirSync(join(dir, 'n'), { recursive: true });

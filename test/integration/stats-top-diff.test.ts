@@ -2,14 +2,20 @@
  * `docker stats`, `top`, `diff`, `export` and `port` through the real docker CLI (and brig's CLI),
  * against a real daemon: CPU under a quota, the memory limit, pids, the JSON shape, streaming,
  * processes by PID, filesystem changes with whiteouts and opaque directories, export of a running
- * and of a stopped container (which must leave no mount behind), errors, and a daemon restart.
+ * and of a stopped container (which must leave no mount behind; clients leaving mid-export, a UNIX
+ * socket in the tree, a 50 MiB file under a slow reader), errors, and a daemon restart.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
+import tar from 'tar-stream';
 import { startDaemon, type TestDaemon } from './harness.js';
 
 /** Reads newline-separated JSON objects from a streaming GET for `ms`, then hangs up. */
@@ -71,6 +77,92 @@ function statsTable(out: string): Map<string, Record<string, string>> {
   }
   return rows;
 }
+
+/** GET on the daemon's socket, resolving with the response once its head is in. */
+function get(d: TestDaemon, path: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => request({ socketPath: d.socket, path }, resolve).on('error', reject).end());
+}
+
+/** Fails with `what` when `p` is not settled after `ms` (an export whose walk hangs), calling `cancel`. */
+async function deadline<T>(ms: number, what: string, p: Promise<T>, cancel: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      cancel();
+      reject(new Error(`${what}: not done after ${ms} ms (the export hangs)`));
+    }, ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Reads `bytes` of an export, then hangs up (the socket is destroyed mid-stream). */
+async function leaveMidExport(d: TestDaemon, ref: string, bytes: number): Promise<number> {
+  const res = await get(d, `/containers/${ref}/export`);
+  assert.equal(res.statusCode, 200);
+  const read = new Promise<number>((resolve) => {
+    let seen = 0;
+    const done = () => resolve(seen);
+    res.on('data', (c: Buffer) => {
+      seen += c.length;
+      if (seen >= bytes) {
+        res.destroy();
+        done();
+      }
+    });
+    res.on('end', done);
+    res.on('error', done);
+  });
+  return deadline(30_000, `reading ${bytes} bytes of the export`, read, () => res.destroy());
+}
+
+/**
+ * A whole export read slowly (a little time per chunk, a pause now and then): the entries' names,
+ * and the sha256 and text (when short) of each file.
+ */
+async function slowExport(d: TestDaemon, ref: string): Promise<Map<string, { type: string; sha256: string; text: string }>> {
+  const res = await get(d, `/containers/${ref}/export`);
+  assert.equal(res.statusCode, 200);
+  const out = new Map<string, { type: string; sha256: string; text: string }>();
+  const extract = tar.extract();
+  let chunks = 0;
+  const slowly = new Transform({
+    highWaterMark: 16 * 1024,
+    transform(chunk: Buffer, _enc, cb) {
+      setTimeout(() => cb(null, chunk), ++chunks % 64 === 0 ? 30 : 1);
+    },
+  });
+  const read = (async () => {
+    for await (const entry of extract) {
+      const hash = createHash('sha256');
+      const text: Buffer[] = [];
+      let size = 0;
+      for await (const c of entry as AsyncIterable<Buffer>) {
+        hash.update(c);
+        size += c.length;
+        if (size <= 4096) text.push(c);
+      }
+      out.set(entry.header.name, { type: entry.header.type, sha256: hash.digest('hex'), text: Buffer.concat(text).toString() });
+    }
+  })();
+  await deadline(60_000, 'a slow export', Promise.all([pipeline(res, slowly, extract as unknown as NodeJS.WritableStream), read]), () => res.destroy());
+  return out;
+}
+
+/** The pid of the test daemon (the process serving `d.socket`). */
+function daemonPid(d: TestDaemon): number {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('daemon') && argv.includes(d.socket)) return Number(name);
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error('the daemon process was not found');
+}
+
+const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -228,6 +320,53 @@ describe('stats, top, diff, export, port', () => {
     await rm(file, { force: true });
     // diff still works on a stopped container
     assert.match((await d.docker(['diff', 'files'])).stdout, /^A \/newfile$/m);
+  });
+
+  test('export: clients leaving mid-export (running, then stopped) leave the daemon answering with no fd or mount left; a socket is skipped; a 50 MiB file arrives whole under a slow reader', { timeout: 240_000 }, async () => {
+    // syslogd binds the socket where /dev/log points: /tmp/log.sock, in the container's rootfs
+    const r = await d.docker(['run', '-d', '--name', 'bigfs', 'busybox', 'sh', '-c',
+      'mkdir /many; i=0; while [ $i -lt 3000 ]; do : > /many/f$i; i=$((i+1)); done; ' +
+      'dd if=/dev/urandom of=/big bs=1M count=50 2>/dev/null; sha256sum /big > /big.sha256; ' +
+      'ln -s /tmp/log.sock /dev/log; syslogd -O /dev/null; while [ ! -S /tmp/log.sock ]; do sleep 0.1; done; ' +
+      'touch /ready; exec sleep 3600']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    await waitFor('bigfs to write its files', async () => (await d.http('HEAD', '/containers/bigfs/archive?path=%2Fready')).status === 200, 60_000);
+    assert.equal((await d.docker(['exec', 'bigfs', 'test', '-S', '/tmp/log.sock'])).code, 0, 'the container has its socket');
+    const pid = daemonPid(d);
+    const mountsOf = async () => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(id));
+    const running = await mountsOf();
+    const fdsBefore = fdCount(pid);
+
+    const check = async (state: 'running' | 'stopped') => {
+      // the rootfs mount of the running container, nothing at all for a stopped one
+      const mounts = state === 'running' ? running : [];
+      const mountsBack = () => waitFor(`${state}: the export mounts to be released`, async () => JSON.stringify(await mountsOf()) === JSON.stringify(mounts));
+      // at the start, in the 3000 small files, in the 50 MiB file, and near its end
+      for (const bytes of [1, 64 * 1024, 2 * 1024 * 1024, 20 * 1024 * 1024, 50 * 1024 * 1024]) {
+        await leaveMidExport(d, 'bigfs', bytes);
+      }
+      // all at once, too
+      await Promise.all([1, 3, 5, 8, 13].map((mib) => leaveMidExport(d, 'bigfs', mib * 1024 * 1024)));
+      assert.equal((await d.http('GET', '/_ping')).status, 200, `${state}: the daemon stopped answering`);
+      assert.equal(daemonPid(d), pid);
+      await waitFor(`${state}: the daemon's fds to be released`, async () => fdCount(pid) <= fdsBefore);
+      await mountsBack();
+
+      const entries = await slowExport(d, 'bigfs');
+      assert.equal(entries.get('tmp/')?.type, 'directory', state);
+      assert.ok(!entries.has('tmp/log.sock'), `${state}: the socket is not exported`);
+      assert.equal(entries.get('many/f2999')?.type, 'file', state);
+      assert.equal(entries.get('big')?.type, 'file', state);
+      assert.equal(entries.get('big')?.sha256, entries.get('big.sha256')?.text.split(' ')[0], `${state}: the 50 MiB file arrived altered`);
+      // released before the end of the tar (the client has it all: the mount is gone)
+      assert.deepEqual(await mountsOf(), mounts);
+    };
+    await check('running');
+    assert.equal((await d.docker(['stop', '-t', '0', 'bigfs'])).code, 0);
+    await check('stopped');
+    assert.deepEqual(await mountsOf(), []);
+    assert.equal((await d.docker(['rm', 'bigfs'])).code, 0);
   });
 
   test('stopped and unknown containers: zeroed stats, top 409, 404s', async () => {

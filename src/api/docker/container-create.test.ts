@@ -154,7 +154,7 @@ test('restart policies, --init, log options and health checks are read', () => {
   { Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 2e9, Retries: 2 } })).spec;
   assert.deepEqual(spec.restartPolicy, { name: 'on-failure', maximumRetryCount: 3 });
   assert.equal(spec.init, true);
-  assert.deepEqual(spec.logConfig, { type: 'k8s-file', maxSize: 10 * 1024 * 1024, maxFile: 3 });
+  assert.deepEqual(spec.logConfig, { type: 'k8s-file', maxSize: 10 * 1024 * 1024, maxFile: 3, options: { 'max-size': '10m', 'max-file': '3' } });
   assert.deepEqual(spec.healthcheck, { test: ['CMD-SHELL', 'true'], intervalNs: 2e9, timeoutNs: 0, startPeriodNs: 0, startIntervalNs: 0, retries: 2 });
   assertError(withHost({ AutoRemove: false, RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } }), 'ERR_INVALID_ARGUMENT', /cannot be used with restart policy 'always'/);
   assertError(withHost({ AutoRemove: true, RestartPolicy: { Name: 'always' } }), 'ERR_INVALID_ARGUMENT', /AutoRemove/);
