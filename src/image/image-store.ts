@@ -9,6 +9,7 @@ import type { FsContentStore } from '../store/content/content-store.js';
 import type { LayerStore } from '../store/layers/layer-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import { isDigest, sha256 } from '../util/digest.js';
+import { RwLock } from '../util/rw-lock.js';
 import { applyChanges } from './changes.js';
 import { emptyRunConfig, serializeImageConfig } from './config-format.js';
 import { applyLayer } from './layer-apply.js';
@@ -26,6 +27,12 @@ export class ImageStore {
   private readonly meta: MetadataStore;
   private readonly content: FsContentStore;
   private readonly layers: LayerStore;
+  /**
+   * Held shared by everything that adds blobs or layers before an image references them (import,
+   * pull, load, build) and exclusively by garbage collection, which thus never sweeps the
+   * not-yet-referenced work of an operation in progress.
+   */
+  readonly storeLock = new RwLock();
 
   constructor(meta: MetadataStore, content: FsContentStore, layers: LayerStore) {
     this.meta = meta;
@@ -75,6 +82,10 @@ export class ImageStore {
    * The tarball is stored as given, verified, and unpacked path-safely.
    */
   async importRootfs(input: Readable, options: ImportOptions = {}): Promise<ImageRecord> {
+    return this.storeLock.shared(() => this.#importRootfs(input, options));
+  }
+
+  async #importRootfs(input: Readable, options: ImportOptions): Promise<ImageRecord> {
     const tag = options.repo ? fullName(parseReferenceWithDefaultTag(options.repo)) : undefined;
     if (options.repo && parseReference(options.repo).digest) {
       throw new EngineError('ERR_INVALID_REFERENCE', `cannot import to a digest reference: ${options.repo}`);
