@@ -12,7 +12,7 @@ import { isDigest, sha256 } from '../util/digest.js';
 import { RwLock } from '../util/rw-lock.js';
 import { applyChanges } from './changes.js';
 import { emptyRunConfig, serializeImageConfig } from './config-format.js';
-import { applyLayer } from './layer-apply.js';
+import { applyLayer, type Compression } from './layer-apply.js';
 import { familiarName, fullName, parseReference, parseReferenceWithDefaultTag } from './reference.js';
 
 export interface ImportOptions {
@@ -94,7 +94,9 @@ export class ImageStore {
     const blob = await this.content.ingest(input);
     let layer: LayerRecord;
     try {
-      layer = await this.#unpack(blob.digest, null);
+      const unpacked = await this.#unpack(blob.digest, null);
+      layer = unpacked.layer;
+      this.meta.addLayerBlob({ diffId: layer.diffId, digest: blob.digest, mediaType: layerMediaType(unpacked.compression), size: blob.size, repo: '' });
     } catch (err) {
       await this.content.delete(blob.digest);
       throw err;
@@ -117,7 +119,8 @@ export class ImageStore {
   }
 
   /** Unpacks a stored layer blob on top of `parent` (a chain ID) unless it is already unpacked. */
-  async #unpack(blob: Digest, parent: Digest | null): Promise<LayerRecord> {
+  async #unpack(blob: Digest, parent: Digest | null): Promise<{ layer: LayerRecord; compression: Compression }> {
+    let compression: Compression = 'none';
     let diffId: Digest | undefined;
     let size = 0;
     let chainId: Digest | undefined;
@@ -127,12 +130,19 @@ export class ImageStore {
       const r = await applyLayer(this.content.reader(blob), dir);
       diffId = r.diffId;
       size = r.size;
+      compression = r.compression;
       const id = parent === null ? r.diffId : sha256(`${parent} ${r.diffId}`);
       chainId = id;
       return id;
     });
-    return { chainId: chainId!, diffId: diffId!, parent, size };
+    return { layer: { chainId: chainId!, diffId: diffId!, parent, size }, compression };
   }
+}
+
+/** The OCI media type of a layer blob with the given compression. */
+export function layerMediaType(compression: Compression): string {
+  const base = 'application/vnd.oci.image.layer.v1.tar';
+  return compression === 'none' ? base : `${base}+${compression}`;
 }
 
 function hostArchitecture(): string {

@@ -59,3 +59,15 @@ export interface LayerRecord {
   parent: Digest | null;
   size: number;
 }
+
+/** A stored or remote blob of a layer: what push, cross-repository mount and save need to find it. */
+export interface LayerBlob {
+  diffId: Digest;
+  /** Digest of the blob as stored or transferred (compressed, or equal to diffId when not). */
+  digest: Digest;
+  /** OCI/Docker layer media type (`application/vnd.oci.image.layer.v1.tar+gzip`, …). */
+  mediaType: string;
+  size: number;
+  /** Fully qualified repository the blob is known to exist in (`127.0.0.1:5000/test/hello`); '' = in the local content store. */
+  repo: string;
+}

@@ -192,6 +192,21 @@ test('images: an ambiguous prefix returns (at least) two ids; list is newest fir
   assert.deepEqual(store.listImages().map((i) => i.id), [...imgs].reverse().map((i) => i.id));
 });
 
+test('repo digests are listed with their image; layer blobs are found by diff id, local ones first', async (t) => {
+  const { store } = await open(t);
+  const img = image('d');
+  store.putImage(img, layersOf(img), 'docker.io/library/d:1', 'docker.io/library/d@sha256:' + 'e'.repeat(64));
+  assert.deepEqual(store.getImage(img.id)?.repoDigests, ['docker.io/library/d@sha256:' + 'e'.repeat(64)]);
+  const diffId = sha256('layer') as Digest;
+  const remote = { diffId, digest: sha256('gz') as Digest, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 9, repo: '127.0.0.1:5000/x' };
+  const local = { ...remote, repo: '' };
+  store.addLayerBlob(remote);
+  store.addLayerBlob(local);
+  store.addLayerBlob(local);
+  assert.deepEqual(store.layerBlobs(diffId), [local, remote]);
+  assert.deepEqual(store.layerBlobs(sha256('other') as Digest), []);
+});
+
 // ── the database file ────────────────────────────────────────────────────────────────────────────
 
 test('re-opening the same file keeps the data; the daemon id is stable', async (t) => {
@@ -212,7 +227,7 @@ test('re-opening the same file keeps the data; the daemon id is stable', async (
   assert.equal(s2.imageIdForTag('docker.io/library/kept:1'), img.id);
   const db = new Database(path, { readonly: true });
   t.after(() => db.close());
-  assert.equal(db.pragma('user_version', { simple: true }), 1);
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
 });
 

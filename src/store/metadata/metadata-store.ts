@@ -6,6 +6,9 @@
  *   images      id PK (sha256:…) │ config JSON │ chain_ids JSON │ size │ created │ comment │ added
  *   tags        ref PK (normalised name:tag) │ image_id → images.id │ updated
  *   layers      chain_id PK │ diff_id │ parent │ size
+ *   repo_digests ref PK (normalised name@sha256:…, the manifest a pull or push saw) │ image_id
+ *   layer_blobs diff_id │ digest (the blob as stored/pulled/pushed) │ media_type │ size │ repo ('' = local)
+ *               PK (diff_id, digest, repo): where a layer's blob came from or went (push, cross-mount, save)
  *   containers  id PK │ name UNIQUE │ created │ image_id │ spec JSON │ path │ args JSON │ state JSON │
  *               status (denormalised from state, for filtering) │ restart_count
  *   meta        key PK │ value           (daemon id, …)
@@ -17,7 +20,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { EngineError } from '../../errors.js';
 import type { ContainerRecord, ContainerSpec, ContainerState } from '../../model/container.js';
-import type { Digest, ImageConfig, ImageRecord, LayerRecord } from '../../model/image.js';
+import type { Digest, ImageConfig, ImageRecord, LayerBlob, LayerRecord } from '../../model/image.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,6 +36,12 @@ const MIGRATIONS: string[] = [
      spec TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, state TEXT NOT NULL,
      status TEXT NOT NULL, restart_count INTEGER NOT NULL DEFAULT 0);
    CREATE INDEX containers_image ON containers(image_id);`,
+  `CREATE TABLE repo_digests (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id));
+   CREATE INDEX repo_digests_image ON repo_digests(image_id);
+   CREATE TABLE layer_blobs (
+     diff_id TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL,
+     repo TEXT NOT NULL DEFAULT '', PRIMARY KEY (diff_id, digest, repo));
+   CREATE INDEX layer_blobs_digest ON layer_blobs(digest);`,
 ];
 
 interface ContainerRow {
@@ -241,7 +250,7 @@ export class MetadataStore {
    * only moves the tag. Returns the tag's previous image ID when the tag moved away from another image.
    */
   putImage(image: { id: Digest; config: ImageConfig; chainIds: Digest[]; size: number; comment: string },
-    layers: LayerRecord[], tag?: string): Digest | undefined {
+    layers: LayerRecord[], tag?: string, repoDigest?: string): Digest | undefined {
     const now = new Date().toISOString();
     let previous: Digest | undefined;
     this.#db.transaction(() => {
@@ -258,6 +267,10 @@ export class MetadataStore {
         .run(image.id, JSON.stringify(image.config), JSON.stringify(image.chainIds), image.size,
           image.config.created, image.comment, now);
       if (tag !== undefined) previous = this.#setTag(tag, image.id, now);
+      if (repoDigest !== undefined) {
+        this.#db.prepare('INSERT INTO repo_digests (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
+          .run(repoDigest, image.id);
+      }
     })();
     this.#images.clear();
     return previous;
@@ -308,8 +321,22 @@ export class MetadataStore {
     return row && { chainId: row.chain_id, diffId: row.diff_id, parent: row.parent, size: row.size };
   }
 
+  /** Records where a layer's blob is (idempotent). */
+  addLayerBlob(blob: LayerBlob): void {
+    this.#stmt('addLayerBlob', 'INSERT OR IGNORE INTO layer_blobs (diff_id, digest, media_type, size, repo) VALUES (?, ?, ?, ?, ?)')
+      .run(blob.diffId, blob.digest, blob.mediaType, blob.size, blob.repo);
+  }
+
+  /** The known blobs of a layer (by its diff ID), local ones first. */
+  layerBlobs(diffId: Digest): LayerBlob[] {
+    const rows = this.#stmt('layerBlobs', "SELECT * FROM layer_blobs WHERE diff_id = ? ORDER BY repo != '', repo, digest").all(diffId) as
+      { diff_id: Digest; digest: Digest; media_type: string; size: number; repo: string }[];
+    return rows.map((r) => ({ diffId: r.diff_id, digest: r.digest, mediaType: r.media_type, size: r.size, repo: r.repo }));
+  }
+
   #toImage(row: ImageRow): ImageRecord {
     const tags = this.#stmt('imageTags', 'SELECT ref FROM tags WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[];
+    const digests = this.#stmt('imageDigests', 'SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[];
     return {
       id: row.id as Digest,
       config: JSON.parse(row.config) as ImageConfig,
@@ -317,7 +344,7 @@ export class MetadataStore {
       size: row.size,
       created: row.created,
       repoTags: tags.map((t) => t.ref),
-      repoDigests: [],
+      repoDigests: digests.map((d) => d.ref),
       comment: row.comment,
     };
   }
