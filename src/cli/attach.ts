@@ -12,9 +12,9 @@ import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { EngineClient } from '../client/client.js';
+import type { ContainerWait, EngineClient } from '../client/client.js';
 import { StdcopyDemuxer } from '../client/stdcopy.js';
-import type { CliInput, CliOutput } from './command.js';
+import { write, type CliInput, type CliOutput } from './command.js';
 
 /** Docker's default detach keys: ctrl-p, ctrl-q. */
 export const DEFAULT_DETACH_KEYS: readonly number[] = [0x10, 0x11];
@@ -182,6 +182,83 @@ export class AttachSession {
     }
     this.inputAbort.abort();
     this.socket.destroy();
+  }
+}
+
+/** `--detach-keys` as bytes; like docker, an invalid value falls back to ctrl-p ctrl-q (the daemon refuses it first). */
+export function detachKeyBytes(keys: string | undefined): readonly number[] {
+  if (keys === undefined || keys === '') return DEFAULT_DETACH_KEYS;
+  try {
+    return parseDetachKeys(keys);
+  } catch {
+    return DEFAULT_DETACH_KEYS;
+  }
+}
+
+/** Which streams to attach to, and where the output goes. */
+export interface AttachTarget {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys: string | undefined;
+  input: CliInput;
+  out: CliOutput;
+  err: Writable;
+}
+
+/** Hijacks `POST /containers/{id}/attach` for the chosen streams and starts an {@link AttachSession} on it. */
+export async function openAttachSession(client: EngineClient, id: string, t: AttachTarget): Promise<AttachSession> {
+  const socket = await client.attachContainer(id, {
+    stream: true,
+    stdin: t.stdin,
+    stdout: t.stdout,
+    stderr: t.stderr,
+    ...(t.detachKeys !== undefined && t.detachKeys !== '' ? { detachKeys: t.detachKeys } : {}),
+  });
+  return new AttachSession({
+    socket,
+    tty: t.tty,
+    stdin: t.stdin,
+    input: t.input,
+    stdout: t.out,
+    stderr: t.err,
+    detachKeys: detachKeyBytes(t.detachKeys),
+  });
+}
+
+/**
+ * The end of an attached `run`/`start -a` once the container is started: keeps the TTY size in
+ * step, waits for the session, and returns docker's exit code — 0 after a detach, 1 when the
+ * stream failed, 125 when waiting failed, else the container's status. Closes the session.
+ */
+export async function awaitAttached(client: EngineClient, id: string, session: AttachSession, wait: ContainerWait,
+  tty: boolean, stdout: CliOutput, stderr: Writable): Promise<number> {
+  const stopResize = tty && stdout.isTTY === true ? monitorTtySize(client, id, stdout) : () => {};
+  try {
+    const end = await session.done;
+    stopResize();
+    session.close();
+    if (end.kind !== 'eof') {
+      wait.cancel();
+      if (end.kind === 'detached') return 0;
+      await write(stderr, `brig: ${end.error.message}\n`);
+      return 1;
+    }
+    try {
+      const status = await wait.result;
+      if (status.Error !== null && status.Error.Message !== '') {
+        await write(stderr, `brig: Error waiting for container: ${status.Error.Message}\n`);
+        return 125;
+      }
+      return status.StatusCode;
+    } catch (err) {
+      await write(stderr, `brig: error waiting for container: ${(err as Error).message}\n`);
+      return 125;
+    }
+  } finally {
+    stopResize();
+    session.close();
   }
 }
 

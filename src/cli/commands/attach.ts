@@ -8,7 +8,7 @@
  */
 import type { ContainerInspect } from '../../client/types.js';
 import { parseCommandArgs, type OptionSpecs } from '../args.js';
-import { AttachSession, DEFAULT_DETACH_KEYS, forwardSignals, monitorTtySize, parseDetachKeys } from '../attach.js';
+import { DEFAULT_DETACH_KEYS, forwardSignals, monitorTtySize, openAttachSession, parseDetachKeys, type AttachSession } from '../attach.js';
 import { UsageError, write, type CliContext, type Command } from '../command.js';
 
 const options = {
@@ -57,16 +57,6 @@ export function attachStateError(c: ContainerInspect): string | undefined {
   return undefined;
 }
 
-/** `--detach-keys` as bytes; like docker, an invalid value falls back to ctrl-p ctrl-q (the daemon refuses it first). */
-export function detachKeyBytes(keys: string | undefined): readonly number[] {
-  if (keys === undefined || keys === '') return DEFAULT_DETACH_KEYS;
-  try {
-    return parseDetachKeys(keys);
-  } catch {
-    return DEFAULT_DETACH_KEYS;
-  }
-}
-
 async function attach(ctx: CliContext, argv: string[]): Promise<number> {
   const taken = takeBoolFlag(argv, 'sig-proxy');
   const { values, positionals } = parseCommandArgs(options, taken.args);
@@ -96,21 +86,8 @@ async function attach(ctx: CliContext, argv: string[]): Promise<number> {
     }
     const stdin = !noStdin && c.Config?.OpenStdin === true;
     if (sigProxy && !tty) stopForwarding = forwardSignals(client, c.Id, ctx.signals);
-    const socket = await client.attachContainer(name, {
-      stream: true,
-      stdin,
-      stdout: true,
-      stderr: true,
-      ...(detachKeys !== undefined && detachKeys !== '' ? { detachKeys } : {}),
-    });
-    session = new AttachSession({
-      socket,
-      tty,
-      stdin,
-      input: ctx.stdin,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      detachKeys: detachKeyBytes(detachKeys),
+    session = await openAttachSession(client, name, {
+      tty, stdin, stdout: true, stderr: true, detachKeys, input: ctx.stdin, out: ctx.stdout, err: ctx.stderr,
     });
     // the state may have changed while attaching: without this check a stopped container would block us
     const again = attachStateError(await client.inspectContainer(name));

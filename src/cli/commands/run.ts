@@ -10,9 +10,8 @@
 import { Writable } from 'node:stream';
 import { isApiError } from '../../client/api-error.js';
 import type { ContainerWait } from '../../client/client.js';
-import { AttachSession, forwardSignals, monitorTtySize } from '../attach.js';
+import { awaitAttached, forwardSignals, openAttachSession, type AttachSession } from '../attach.js';
 import { write, type CliContext, type CliOutput, type Command } from '../command.js';
-import { detachKeyBytes } from './attach.js';
 import { buildCreateBody, parseContainerArgs, runOptions, type ContainerFlags } from './container-flags.js';
 
 export {
@@ -82,18 +81,10 @@ async function runContainer(ctx: CliContext, args: string[]): Promise<number> {
   let wait: ContainerWait;
   try {
     if (attach) {
-      const detachKeys = f.detachKeys !== undefined && f.detachKeys !== '' ? { detachKeys: f.detachKeys } : {};
-      const socket = await client.attachContainer(id, {
-        stream: true, stdin: attachStdin, stdout: attachStdout, stderr: attachStderr, ...detachKeys,
-      });
-      session = new AttachSession({
-        socket,
-        tty: f.tty,
-        stdin: attachStdin,
-        input: ctx.stdin,
-        stdout: attachStdout || (f.tty && attachStderr) ? ctx.stdout : discard(),
-        stderr: attachStderr ? ctx.stderr : discard(),
-        detachKeys: detachKeyBytes(f.detachKeys),
+      session = await openAttachSession(client, id, {
+        tty: f.tty, stdin: attachStdin, stdout: attachStdout, stderr: attachStderr, detachKeys: f.detachKeys, input: ctx.stdin,
+        out: attachStdout || (f.tty && attachStderr) ? ctx.stdout : discard(),
+        err: attachStderr ? ctx.stderr : discard(),
       });
     }
     wait = await client.waitContainer(id, f.rm ? 'removed' : 'next-exit');
@@ -122,25 +113,7 @@ async function runContainer(ctx: CliContext, args: string[]): Promise<number> {
       return 0;
     }
 
-    const stopResize = f.tty && ctx.stdout.isTTY === true ? monitorTtySize(client, id, ctx.stdout) : () => {};
-    const end = await session.done;
-    stopResize();
-    session.close();
-    if (end.kind === 'detached') {
-      wait.cancel();
-      return 0;
-    }
-    if (end.kind === 'error') {
-      wait.cancel();
-      await write(ctx.stderr, `brig: ${end.error.message}\n`);
-      return 1;
-    }
-    const status = await wait.result;
-    if (status.Error !== null && status.Error.Message !== '') {
-      await write(ctx.stderr, `brig: Error waiting for container: ${status.Error.Message}\n`);
-      return 125;
-    }
-    return status.StatusCode;
+    return await awaitAttached(client, id, session, wait, f.tty, ctx.stdout, ctx.stderr);
   } finally {
     stopForwarding();
   }

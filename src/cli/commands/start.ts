@@ -9,9 +9,9 @@
  */
 import { isApiError } from '../../client/api-error.js';
 import { parseCommandArgs, type OptionSpecs } from '../args.js';
-import { AttachSession, forwardSignals, monitorTtySize } from '../attach.js';
+import type { ContainerWait } from '../../client/client.js';
+import { awaitAttached, forwardSignals, openAttachSession } from '../attach.js';
 import { UsageError, write, type CliContext, type Command } from '../command.js';
-import { detachKeyBytes } from './attach.js';
 
 const options = {
   attach: { type: 'boolean', short: 'a', description: 'Attach STDOUT/STDERR and forward signals' },
@@ -25,27 +25,18 @@ async function startAttached(ctx: CliContext, name: string, interactive: boolean
   const tty = c.Config?.Tty === true;
   const stdin = interactive && c.Config?.OpenStdin === true;
   const stopForwarding = tty ? () => {} : forwardSignals(client, c.Id, ctx.signals);
-  let session: AttachSession | undefined;
-  let stopResize = () => {};
   try {
-    const socket = await client.attachContainer(c.Id, {
-      stream: true,
-      stdin,
-      stdout: true,
-      stderr: true,
-      ...(detachKeys !== undefined && detachKeys !== '' ? { detachKeys } : {}),
-    });
-    session = new AttachSession({
-      socket,
-      tty,
-      stdin,
-      input: ctx.stdin,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      detachKeys: detachKeyBytes(detachKeys),
+    const session = await openAttachSession(client, c.Id, {
+      tty, stdin, stdout: true, stderr: true, detachKeys, input: ctx.stdin, out: ctx.stdout, err: ctx.stderr,
     });
     const autoRemove = c.HostConfig?.AutoRemove === true;
-    const wait = await client.waitContainer(c.Id, autoRemove ? 'removed' : 'next-exit');
+    let wait: ContainerWait;
+    try {
+      wait = await client.waitContainer(c.Id, autoRemove ? 'removed' : 'next-exit');
+    } catch (err) {
+      session.close();
+      throw err;
+    }
     try {
       await client.startContainer(c.Id);
     } catch (err) {
@@ -54,34 +45,9 @@ async function startAttached(ctx: CliContext, name: string, interactive: boolean
       else wait.cancel();
       throw err;
     }
-    if (tty && ctx.stdout.isTTY === true) stopResize = monitorTtySize(client, c.Id, ctx.stdout);
-    const end = await session.done;
-    stopResize();
-    session.close();
-    if (end.kind === 'detached') {
-      wait.cancel();
-      return 0;
-    }
-    if (end.kind === 'error') {
-      wait.cancel();
-      await write(ctx.stderr, `brig: ${end.error.message}\n`);
-      return 1;
-    }
-    try {
-      const status = await wait.result;
-      if (status.Error !== null && status.Error.Message !== '') {
-        await write(ctx.stderr, `brig: Error waiting for container: ${status.Error.Message}\n`);
-        return 125;
-      }
-      return status.StatusCode;
-    } catch (err) {
-      await write(ctx.stderr, `brig: error waiting for container: ${(err as Error).message}\n`);
-      return 125;
-    }
+    return await awaitAttached(client, c.Id, session, wait, tty, ctx.stdout, ctx.stderr);
   } finally {
-    stopResize();
     stopForwarding();
-    session?.close();
   }
 }
 
