@@ -62,3 +62,17 @@ export function queryFilters(q: URLSearchParams, allowed: readonly string[]): Ma
   }
   return out;
 }
+
+/**
+ * `POST /containers/{id}/resize` and `/exec/{id}/resize`: reads `h` and `w` (0 when absent;
+ * negative or above 65535 → 400), calls `resize`, answers an empty 200.
+ */
+export async function handleResize(ctx: RouteContext, resize: (id: string, h: number, w: number) => Promise<void>): Promise<void> {
+  const h = queryInt(ctx.query, 'h') ?? 0;
+  const w = queryInt(ctx.query, 'w') ?? 0;
+  if (h < 0 || w < 0 || h > 65535 || w > 65535) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid terminal size ${h}x${w}`);
+  await resize(ctx.params['id']!, h, w);
+  const res = resOf(ctx);
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 });
+  res.end();
+}

@@ -20,12 +20,12 @@
  * The directory goes when the session is cleaned up; directories left by an earlier daemon process
  * are swept once, before the first session, unless their conmon still runs.
  */
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { mkdirPrivate } from '../util/fs.js';
+import { spawnConmon } from './conmon-spawn.js';
 import type { ExecTask, ExecTaskOptions, TaskStdio } from './runtime.js';
 import { TaskCreateError } from './runtime.js';
 
@@ -166,23 +166,7 @@ export class ConmonExecutor {
 
   async #spawn(t: ExecTaskOptions, dir: string, socketPath: string): Promise<ExecTask> {
     const o = this.#o;
-    const child = spawn(o.conmon, conmonExecArgs(o, t, dir), {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5',
-      },
-      detached: true,
-    });
-    // Every listener goes on before the first await: the first conmon process exits within ms.
-    const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
-      child.once('exit', (code) => resolve({ code }));
-      child.once('error', (error) => resolve({ code: null, error }));
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      if (stderr.length < 8192) stderr += d.toString();
-    });
+    const { child, exited, stderr } = spawnConmon(o.conmon, conmonExecArgs(o, t, dir), true);
     const pipes = child.stdio as unknown as (Readable & Writable)[];
     const syncPipe = pipes[3]!;
     const startPipe = pipes[4]!;
@@ -214,7 +198,7 @@ export class ConmonExecutor {
       const exit = await exited;
       await killConmon();
       if (exit.error) throw new TaskCreateError(`starting conmon failed: ${exit.error.message}`);
-      throw new TaskCreateError(`conmon exited (${exit.code}) before its exec attach socket was ready: ${stderr.trim() || ready || 'no output'}`);
+      throw new TaskCreateError(`conmon exited (${exit.code}) before its exec attach socket was ready: ${stderr().trim() || ready || 'no output'}`);
     }
     attachPipe.destroy();
 
@@ -239,7 +223,7 @@ export class ConmonExecutor {
       const line = await pidLine;
       const msg = line === undefined ? undefined : parseConmonMessage(line);
       if (msg && msg.data > 0) return msg.data;
-      throw new TaskCreateError(runtimeMessage(msg?.message ?? (stderr.trim() || `runtime exec failed (${line ?? 'no reply'})`)));
+      throw new TaskCreateError(runtimeMessage(msg?.message ?? (stderr().trim() || `runtime exec failed (${line ?? 'no reply'})`)));
     };
 
     const exitCode = (async (): Promise<number> => {

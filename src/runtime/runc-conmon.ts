@@ -10,7 +10,7 @@
  *   s/<uuid>     conmon's short symlink to the bundle, so the attach socket path stays < 108 bytes
  *   exec/<id16>/ one directory per exec session (conmon-exec.ts)
  */
-import { spawn } from 'node:child_process';
+import { spawnConmon } from './conmon-spawn.js';
 import { constants as fsConstants, watch, type FSWatcher } from 'node:fs';
 import { access, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -108,20 +108,7 @@ export class RuncConmonRuntime implements Runtime {
 
     this.#reported.delete(o.id);
     await rm(join(this.#exitDir, o.id), { force: true });
-    const child = spawn(this.#conmon, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
-      detached: true,
-    });
-    // Register every listener before the first await: the first conmon process exits within ms.
-    const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
-      child.once('exit', (code) => resolve({ code }));
-      child.once('error', (error) => resolve({ code: null, error }));
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      if (stderr.length < 8192) stderr += d.toString();
-    });
+    const { child, exited, stderr } = spawnConmon(this.#conmon, args);
     const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
     const start = child.stdio[4] as NodeJS.WritableStream;
     const line = new Promise<string | undefined>((resolve) => {
@@ -141,7 +128,7 @@ export class RuncConmonRuntime implements Runtime {
     child.unref();
     if (exit.error) throw new TaskCreateError(`starting conmon failed: ${exit.error.message}`);
     if (first === undefined) {
-      throw new TaskCreateError(`conmon exited (${exit.code}) without reporting: ${stderr.trim() || 'no output'}`);
+      throw new TaskCreateError(`conmon exited (${exit.code}) without reporting: ${stderr().trim() || 'no output'}`);
     }
     let parsed: { data?: number; message?: string };
     try {

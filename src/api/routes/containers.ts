@@ -10,7 +10,7 @@ import type { ContainerRecord } from '../../model/container.js';
 import { fromDockerCreate } from '../docker/container-create.js';
 import { toDockerInspect, toDockerSummary } from '../docker/container-view.js';
 import { PS_FILTER_KEYS, psPredicate } from '../docker/ps-filter.js';
-import { queryBool, queryFilters, queryInt, resOf, sendEmpty, sendJson } from '../respond.js';
+import { handleResize, queryBool, queryFilters, queryInt, resOf, sendEmpty, sendJson } from '../respond.js';
 import type { RouteContext, Router } from '../router.js';
 import { hijack, streamContentType } from '../stream/hijack.js';
 import { frame, STDERR, STDOUT } from '../stream/mux.js';
@@ -113,15 +113,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     if (!res.destroyed) res.end(`${JSON.stringify({ Error: r.error === null ? null : { Message: r.error }, StatusCode: r.statusCode })}\n`);
   });
 
-  router.add('POST', '/containers/{id}/resize', async (ctx) => {
-    const h = queryInt(ctx.query, 'h') ?? 0;
-    const w = queryInt(ctx.query, 'w') ?? 0;
-    if (h < 0 || w < 0 || h > 65535 || w > 65535) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid terminal size ${h}x${w}`);
-    await svc.resize(ctx.params['id']!, h, w);
-    const res = resOf(ctx);
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 });
-    res.end();
-  });
+  router.add('POST', '/containers/{id}/resize', (ctx) => handleResize(ctx, (id, h, w) => svc.resize(id, h, w)));
 
   router.add('POST', '/containers/{id}/attach', async (ctx) => attach(ctx, engine));
 

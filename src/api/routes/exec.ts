@@ -9,7 +9,7 @@ import { parseDetachKeys } from '../../engine/attach-hub.js';
 import type { ExecConfig, ExecRecord } from '../../engine/exec.js';
 import { EngineError } from '../../errors.js';
 import { messageOf } from '../errors.js';
-import { queryInt, resOf, sendEmpty, sendJson } from '../respond.js';
+import { handleResize, sendEmpty, sendJson } from '../respond.js';
 import type { RouteContext, Router } from '../router.js';
 import { hijack, streamContentType } from '../stream/hijack.js';
 import { frame, STDERR, STDOUT } from '../stream/mux.js';
@@ -29,15 +29,7 @@ export function execRoutes(router: Router, engine: Engine): void {
 
   router.add('POST', '/exec/{id}/start', async (ctx) => start(ctx, engine));
 
-  router.add('POST', '/exec/{id}/resize', async (ctx) => {
-    const h = queryInt(ctx.query, 'h') ?? 0;
-    const w = queryInt(ctx.query, 'w') ?? 0;
-    if (h < 0 || w < 0 || h > 65535 || w > 65535) throw new EngineError('ERR_INVALID_ARGUMENT', `invalid terminal size ${h}x${w}`);
-    await svc.resize(ctx.params['id']!, h, w);
-    const res = resOf(ctx);
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 });
-    res.end();
-  });
+  router.add('POST', '/exec/{id}/resize', (ctx) => handleResize(ctx, (id, h, w) => svc.resize(id, h, w)));
 
   router.add('GET', '/exec/{id}/json', async (ctx) => {
     sendJson(ctx, 200, toDockerExecInspect(svc.inspect(ctx.params['id']!)));
