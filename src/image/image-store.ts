@@ -54,7 +54,8 @@ export class ImageStore {
     if (isDigest(ref)) return this.meta.getImage(ref);
     let byTag: Digest | undefined;
     try {
-      byTag = this.meta.imageIdForTag(fullName(parseReferenceWithDefaultTag(ref)));
+      const parsed = parseReferenceWithDefaultTag(ref);
+      byTag = parsed.digest ? this.meta.imageIdForRepoDigest(fullName(parsed)) : this.meta.imageIdForTag(fullName(parsed));
     } catch {
       byTag = undefined;
     }

@@ -115,7 +115,7 @@ export class ImagePuller {
     }
     const manifest: ImageManifest = parsed;
     checkLayerTypes(manifest);
-    emit({ status: `Pulling from ${familiarRepo(ref)}`, id: ref.digest ?? ref.tag! });
+    emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag! });
 
     const configBytes = await client.getBlobBytes(repo, manifest.config.digest, manifest.config.size, MAX_CONFIG_BYTES, signal);
     const config = parseImageConfig(configBytes);
@@ -298,6 +298,10 @@ export class ImagePuller {
             toApply.destroy(err as Error);
           };
           verified.on('error', (err) => kill(err));
+          // Failures surface through the two promises below; these only keep an error on a side that
+          // has already stopped reading from becoming an unhandled 'error' event.
+          toStore.on('error', () => {});
+          toApply.on('error', () => {});
           verified.pipe(toStore);
           verified.pipe(toApply);
           verified.on('end', () => {

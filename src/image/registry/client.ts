@@ -131,7 +131,7 @@ export class RegistryClient {
   #agentFor(url: URL): HttpAgent {
     const scheme = url.protocol === 'https:' ? 'https' : 'http';
     const own = url.host === this.endpoint.host;
-    const verify = !(own && this.endpoint.insecure);
+    const verify = !own || this.endpoint.verifyTls;
     return this.#deps.agents.get(scheme, url.host, own ? this.endpoint.tls : { ca: [] }, verify);
   }
 
@@ -168,7 +168,7 @@ export class RegistryClient {
 
   async #ping(signal?: AbortSignal): Promise<void> {
     const host = this.endpoint.host;
-    const tries = this.endpoint.insecure ? ['https', 'http'] : ['https'];
+    const tries = this.endpoint.allowHttp ? ['https', 'http'] : ['https'];
     let lastErr: unknown;
     for (const scheme of tries) {
       const base = new URL(`${scheme}://${host}/`);
@@ -176,6 +176,11 @@ export class RegistryClient {
       try {
         res = await this.#raw('GET', new URL('/v2/', base), {}, undefined, signal);
       } catch (err) {
+        // A server that speaks TLS but whose certificate fails verification is never retried over
+        // plain HTTP: only a failure to speak TLS at all (a plain HTTP server) falls back.
+        if (isCertificateError(err)) {
+          throw new EngineError('ERR_UNAVAILABLE', `${host}: TLS certificate verification failed (${(err as Error).message}); add its CA as ${this.endpoint.host}/ca.crt in the daemon's certs dir`, { cause: err });
+        }
         lastErr = err;
         continue;
       }
@@ -276,8 +281,9 @@ export class RegistryClient {
    * can be sent again). Follows redirects when asked (blob GETs), dropping credentials when the
    * redirect leaves the registry's host. Non-2xx answers other than redirects are returned as-is.
    */
-  async #send(method: string, target: URL, o: SendOptions = {}): Promise<IncomingMessage> {
+  async #send(method: string, where: URL | string, o: SendOptions = {}): Promise<IncomingMessage> {
     await this.ping(o.signal);
+    let target = typeof where === 'string' ? this.#url(where) : where;
     const scopes = o.scopes ?? [];
     let auth = await this.#authorization(scopes, o.signal);
     const headers = (a: string | undefined): OutgoingHttpHeaders => ({ ...(o.headers ?? {}), ...(a ? { Authorization: a } : {}) });
@@ -343,7 +349,7 @@ export class RegistryClient {
    * `Docker-Content-Digest` (when sent).
    */
   async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<ManifestResponse> {
-    const res = await this.#send('GET', this.#url(`/v2/${repo}/manifests/${reference}`), {
+    const res = await this.#send('GET', `/v2/${repo}/manifests/${reference}`, {
       headers: { Accept: MANIFEST_ACCEPT }, scopes: [`repository:${repo}:pull`], ...(signal ? { signal } : {}),
     });
     if (res.statusCode !== 200) throw await registryErrorFrom(res, `GET manifest ${repo}:${reference}`);
@@ -361,7 +367,7 @@ export class RegistryClient {
 
   /** HEAD of a manifest: its digest, media type and size, or undefined when it does not exist. */
   async headManifest(repo: string, reference: string, signal?: AbortSignal): Promise<{ digest: Digest | undefined; mediaType: string | undefined; size: number } | undefined> {
-    const res = await this.#send('HEAD', this.#url(`/v2/${repo}/manifests/${reference}`), {
+    const res = await this.#send('HEAD', `/v2/${repo}/manifests/${reference}`, {
       headers: { Accept: MANIFEST_ACCEPT }, scopes: [`repository:${repo}:pull`], ...(signal ? { signal } : {}),
     });
     res.resume();
@@ -374,7 +380,7 @@ export class RegistryClient {
   /** Uploads a manifest; returns its digest, checked against the registry's `Docker-Content-Digest`. */
   async putManifest(repo: string, reference: string, mediaType: string, bytes: Buffer, signal?: AbortSignal): Promise<Digest> {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
-    const res = await this.#send('PUT', this.#url(`/v2/${repo}/manifests/${reference}`), {
+    const res = await this.#send('PUT', `/v2/${repo}/manifests/${reference}`, {
       headers: { 'Content-Type': mediaType, 'Content-Length': bytes.length }, body: bytes,
       scopes: [`repository:${repo}:pull,push`], ...(signal ? { signal } : {}),
     });
@@ -394,7 +400,7 @@ export class RegistryClient {
    * ending when the bytes do not match `digest` or `size`. `onBytes` reports progress.
    */
   async getBlob(repo: string, digest: Digest, size?: number, options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<Readable> {
-    const res = await this.#send('GET', this.#url(`/v2/${repo}/blobs/${digest}`), {
+    const res = await this.#send('GET', `/v2/${repo}/blobs/${digest}`, {
       scopes: [`repository:${repo}:pull`], followRedirects: true, ...(options.signal ? { signal: options.signal } : {}),
     });
     if (res.statusCode !== 200) throw await registryErrorFrom(res, `GET blob ${digest}`);
@@ -415,7 +421,7 @@ export class RegistryClient {
 
   /** HEAD of a blob: its size, or undefined when the repository does not have it. */
   async headBlob(repo: string, digest: Digest, signal?: AbortSignal): Promise<{ size: number } | undefined> {
-    const res = await this.#send('HEAD', this.#url(`/v2/${repo}/blobs/${digest}`), {
+    const res = await this.#send('HEAD', `/v2/${repo}/blobs/${digest}`, {
       scopes: [`repository:${repo}:pull`], followRedirects: true, ...(signal ? { signal } : {}),
     });
     res.resume();
@@ -430,6 +436,7 @@ export class RegistryClient {
    * upload session was opened instead (202).
    */
   async startUpload(repo: string, mount?: { digest: Digest; from: string }, signal?: AbortSignal): Promise<UploadStart> {
+    await this.ping(signal);
     const url = this.#url(`/v2/${repo}/blobs/uploads/`);
     const scopes = [`repository:${repo}:pull,push`];
     if (mount) {
@@ -485,6 +492,12 @@ export class RegistryClient {
     if (base.protocol === 'https:' && url.protocol !== 'https:') throw new EngineError('ERR_UNAVAILABLE', `refusing an upload location over ${url.protocol}`);
     return url.href;
   }
+}
+
+function isCertificateError(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME|ERR_TLS_CERT/.test(code);
 }
 
 function isRedirect(status: number | undefined): boolean {

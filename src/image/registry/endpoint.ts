@@ -31,8 +31,14 @@ export interface Endpoint {
   domain: string;
   /** host[:port] actually connected to (`registry-1.docker.io` for Docker Hub). */
   host: string;
-  /** May use plain HTTP, and HTTPS without verification. */
-  insecure: boolean;
+  /** May be reached over plain HTTP (loopback, or listed as insecure). */
+  allowHttp: boolean;
+  /**
+   * Verify the registry's TLS certificate. Only hosts listed with `--insecure-registry` skip it;
+   * loopback may use plain HTTP but its HTTPS is verified (stricter than Docker, so a certs dir CA
+   * on 127.0.0.1 means something).
+   */
+  verifyTls: boolean;
   tls: TlsMaterial;
 }
 
@@ -73,7 +79,11 @@ export function isLoopback(hostPort: string): boolean {
 
 /** Whether `host` (host[:port]) is listed, by name or by an IPv4 CIDR. */
 export function isInsecure(hostPort: string, list: readonly string[]): boolean {
-  if (isLoopback(hostPort)) return true;
+  return isLoopback(hostPort) || isListed(hostPort, list);
+}
+
+/** Whether `host` is in an `--insecure-registry` list, by name, host:port or IPv4 CIDR. */
+export function isListed(hostPort: string, list: readonly string[]): boolean {
   const h = hostOnly(hostPort);
   for (const entry of list) {
     if (entry === hostPort || entry === h) return true;
@@ -130,5 +140,6 @@ export async function loadTlsMaterial(certsDir: string, host: string): Promise<T
 /** Resolves the endpoint of a reference domain. */
 export async function resolveEndpoint(domain: string, options: RegistryOptions): Promise<Endpoint> {
   const host = registryHost(domain);
-  return { domain, host, insecure: isInsecure(host, options.insecureRegistries), tls: await loadTlsMaterial(options.certsDir, host) };
+  const listed = isListed(host, options.insecureRegistries);
+  return { domain, host, allowHttp: listed || isLoopback(host), verifyTls: !listed, tls: await loadTlsMaterial(options.certsDir, host) };
 }

@@ -303,6 +303,12 @@ export class MetadataStore {
     return row?.image_id;
   }
 
+  /** Image ID a normalised `name@sha256:…` (a pulled or pushed manifest) points at. */
+  imageIdForRepoDigest(ref: string): Digest | undefined {
+    const row = this.#stmt('repoDigest', 'SELECT image_id FROM repo_digests WHERE ref = ?').get(ref) as { image_id: Digest } | undefined;
+    return row?.image_id;
+  }
+
   /** Image IDs starting with the given hex prefix (for short-ID lookups). */
   imageIdsByPrefix(hexPrefix: string): Digest[] {
     const rows = this.#db
