@@ -182,7 +182,7 @@ export function hostPlatform(): Platform {
 /** Parses `os/arch[/variant]` (or just `arch`), normalising aliases (`x86_64`, `aarch64`). */
 export function parsePlatform(s: string): Platform {
   const parts = s.trim().toLowerCase().split('/');
-  if (parts.some((p) => !/^[a-z0-9._-]+$/.test(p)) || parts.length > 3) {
+  if (parts.some((p) => !/^[a-z0-9][a-z0-9._-]*$/.test(p)) || parts.length > 3) {
     throw new EngineError('ERR_INVALID_ARGUMENT', `invalid platform "${s}": expected os/arch[/variant]`);
   }
   const [os, arch, variant] = parts.length === 1 ? ['linux', parts[0]!, undefined] : [parts[0]!, parts[1]!, parts[2]];
