@@ -120,6 +120,25 @@ describe('pull from a plain HTTP registry', () => {
     assert.equal(raw.status, 404);
   });
 
+  test('two concurrent pulls of images sharing layers both succeed and leave one copy of each layer', async () => {
+    const d3 = await startDaemon({ busybox: false });
+    try {
+      const [a, b] = await Promise.all([
+        d3.docker(['pull', `${reg.host}/test/busybox:1`]),
+        d3.docker(['pull', `${reg.host}/test/other:1`]),
+      ]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const state = await dataRootState(d3);
+      assert.equal(state.layers.length, 2, JSON.stringify(state));
+      assert.deepEqual(state.ingest, []);
+      const run = await d3.docker(['run', '--rm', `${reg.host}/test/other:1`, 'cat', '/hello.txt']);
+      assert.equal(run.stdout, 'hello from layer 2\n', run.stderr);
+    } finally {
+      await d3.stop();
+    }
+  });
+
   test('a wrong diff ID or a corrupted blob is refused and leaves nothing behind', async () => {
     const before = await dataRootState(d);
     const bad = await d.docker(['pull', `${reg.host}/test/baddiff:1`]).catch((e: unknown) => {
