@@ -17,6 +17,9 @@ import { readHostFacts } from '../spec/host-facts.js';
 import { SystemService } from '../engine/system.js';
 import { EventBus } from '../events/event-bus.js';
 import { ImageStore } from '../image/image-store.js';
+import { ImagePuller } from '../image/pull.js';
+import { DEFAULT_CERTS_DIR } from '../image/registry/endpoint.js';
+import { Registries } from '../image/registry/registries.js';
 import { RuncConmonRuntime } from '../runtime/runc-conmon.js';
 import { FsContentStore } from '../store/content/content-store.js';
 import { LayerStore } from '../store/layers/layer-store.js';
@@ -37,6 +40,10 @@ export interface DaemonOptions {
   conmon: string;
   /** Static init binary bind-mounted by `--init`. */
   initPath: string;
+  /** Per-registry TLS files (`<dir>/<host[:port]>/ca.crt`, `client.cert`, `client.key`). */
+  certsDir: string;
+  /** Registries reachable over plain HTTP (besides 127.0.0.0/8 and ::1). */
+  insecureRegistries: string[];
   debug: boolean;
 }
 
@@ -55,6 +62,8 @@ Options:
       --default-pids-limit N  pids limit for containers without --pids-limit (default 2048, 0 = none)
       --runc PATH, --conmon PATH   helper binaries
       --init-path PATH        static init for --init (default /usr/bin/tini-static)
+      --certs-dir DIR         registry TLS files, <DIR>/<host[:port]>/{ca.crt,client.cert,client.key} (default /etc/brig/certs.d)
+      --insecure-registry H   allow plain HTTP to registry host[:port] or CIDR (repeatable; loopback always is)
   -D, --debug                 log every request`;
 
 export function parseDaemonArgs(argv: string[]): DaemonOptions {
@@ -73,6 +82,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
       runc: { type: 'string' },
       conmon: { type: 'string' },
       'init-path': { type: 'string' },
+      'certs-dir': { type: 'string' },
+      'insecure-registry': { type: 'string', multiple: true },
       debug: { type: 'boolean', short: 'D' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -109,6 +120,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     runc: values.runc ?? '/usr/sbin/runc',
     conmon: values.conmon ?? '/usr/bin/conmon',
     initPath: values['init-path'] ?? '/usr/bin/tini-static',
+    certsDir: values['certs-dir'] ?? DEFAULT_CERTS_DIR,
+    insecureRegistries: values['insecure-registry'] ?? [],
     debug: values.debug ?? false,
   };
 }
@@ -171,7 +184,9 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   });
   containers.listen({ started: (c) => health.started(c), exited: (c) => health.stopped(c.id), removed: (c) => health.stopped(c.id) });
   await containers.recover();
-  const engine: Engine = { containers, exec, images, events, system };
+  const registries = new Registries({ certsDir: o.certsDir, insecureRegistries: o.insecureRegistries });
+  const puller = new ImagePuller({ meta, content, layers, storeLock: images.storeLock, registries });
+  const engine: Engine = { containers, exec, images, puller, registries, events, system };
   const gid = await groupId(o.group);
   if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
   const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });
@@ -186,6 +201,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
       await containers.drain();
       logRotator.close();
       runtime.close();
+      registries.close();
       meta.close();
       await rm(o.pidFile, { force: true });
     },

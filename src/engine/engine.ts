@@ -4,6 +4,8 @@
  */
 import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../image/image-store.js';
+import type { ImagePuller } from '../image/pull.js';
+import type { Registries } from '../image/registry/registries.js';
 import type { ContainerService } from './containers.js';
 import type { ExecService } from './exec.js';
 import type { SystemService } from './system.js';
@@ -12,6 +14,10 @@ export interface Engine {
   containers: ContainerService;
   exec: ExecService;
   images: ImageStore;
+  /** `docker pull` (registry → image store). */
+  puller: ImagePuller;
+  /** Registry access shared by pull, push and login. */
+  registries: Registries;
   events: EventBus;
   system: SystemService;
 }

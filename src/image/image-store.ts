@@ -46,7 +46,7 @@ export class ImageStore {
    */
   resolve(ref: string): ImageRecord {
     const found = this.find(ref);
-    if (!found) throw errors.noSuchImage(ref);
+    if (!found) throw errors.noSuchImage(missingName(ref));
     return found;
   }
 
@@ -54,7 +54,8 @@ export class ImageStore {
     if (isDigest(ref)) return this.meta.getImage(ref);
     let byTag: Digest | undefined;
     try {
-      byTag = this.meta.imageIdForTag(fullName(parseReferenceWithDefaultTag(ref)));
+      const parsed = parseReferenceWithDefaultTag(ref);
+      byTag = parsed.digest ? this.meta.imageIdForRepoDigest(fullName(parsed)) : this.meta.imageIdForTag(fullName(parsed));
     } catch {
       byTag = undefined;
     }
@@ -136,6 +137,19 @@ export class ImageStore {
       return id;
     });
     return { layer: { chainId: chainId!, diffId: diffId!, parent, size }, compression };
+  }
+}
+
+/**
+ * How Docker names an image it cannot find: `busybox` → `busybox:latest` (the docker CLI pulls on a
+ * 404 "No such image: name:tag" from create); IDs and unparsable input as given.
+ */
+function missingName(ref: string): string {
+  if (isDigest(ref)) return ref;
+  try {
+    return familiarName(fullName(parseReferenceWithDefaultTag(ref)));
+  } catch {
+    return ref;
   }
 }
 

@@ -6,6 +6,7 @@ import type { ImageRecord } from '../../model/image.js';
 import { toDockerImageInspect, toDockerImageSummary } from '../docker/image-view.js';
 import { queryBool, queryFilters, resOf, sendJson } from '../respond.js';
 import type { Router } from '../router.js';
+import { pullImage } from './registry.js';
 
 export function imageRoutes(router: Router, engine: Engine): void {
   const tags = (img: ImageRecord) => img.repoTags.map(familiarName);
@@ -50,9 +51,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
-    if (fromImage) {
-      throw new EngineError('ERR_NOT_IMPLEMENTED', `pulling images (${fromImage}) is not supported by brig yet; import a root filesystem with 'docker import'`);
-    }
+    if (fromImage) return pullImage(ctx, engine, fromImage);
     if (fromSrc !== '-') {
       if (fromSrc) throw new EngineError('ERR_NOT_IMPLEMENTED', `importing from a URL (${fromSrc}) is not supported by brig yet`);
       throw new EngineError('ERR_INVALID_ARGUMENT', 'either fromSrc or fromImage must be given');

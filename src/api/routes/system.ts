@@ -13,7 +13,7 @@ const NOT_YET: [string, string][] = [
   ['POST', '/images/{name*}/push'], ['POST', '/images/{name*}/tag'], ['DELETE', '/images/{name*}'],
   ['GET', '/images/{name*}/history'], ['GET', '/images/search'], ['GET', '/images/get'], ['GET', '/images/{name*}/get'],
   ['POST', '/images/load'], ['POST', '/images/prune'], ['POST', '/commit'], ['POST', '/build'], ['POST', '/build/prune'],
-  ['POST', '/auth'], ['GET', '/system/df'], ['GET', '/distribution/{name*}/json'], ['POST', '/session'], ['POST', '/grpc'],
+  ['GET', '/system/df'], ['GET', '/distribution/{name*}/json'], ['POST', '/session'], ['POST', '/grpc'],
   ['GET', '/networks'], ['POST', '/networks/create'], ['DELETE', '/networks/{id}'], ['POST', '/networks/{id}/connect'],
   ['POST', '/networks/{id}/disconnect'], ['POST', '/networks/prune'],
   ['GET', '/volumes'], ['POST', '/volumes/create'], ['DELETE', '/volumes/{name}'], ['POST', '/volumes/prune'],

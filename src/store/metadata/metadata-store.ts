@@ -248,9 +248,10 @@ export class MetadataStore {
   /**
    * Records an image, its layers and (optionally) a tag in one transaction. Re-adding an existing image
    * only moves the tag. Returns the tag's previous image ID when the tag moved away from another image.
+   * `blobs` (where the layers' blobs are, see addLayerBlob) are recorded in the same transaction.
    */
   putImage(image: { id: Digest; config: ImageConfig; chainIds: Digest[]; size: number; comment: string },
-    layers: LayerRecord[], tag?: string, repoDigest?: string): Digest | undefined {
+    layers: LayerRecord[], tag?: string, repoDigest?: string, blobs: readonly LayerBlob[] = []): Digest | undefined {
     const now = new Date().toISOString();
     let previous: Digest | undefined;
     this.#db.transaction(() => {
@@ -271,6 +272,7 @@ export class MetadataStore {
         this.#db.prepare('INSERT INTO repo_digests (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
           .run(repoDigest, image.id);
       }
+      for (const b of blobs) this.addLayerBlob(b);
     })();
     this.#images.clear();
     return previous;
@@ -298,6 +300,12 @@ export class MetadataStore {
   /** Image ID a normalised tag points at. */
   imageIdForTag(ref: string): Digest | undefined {
     const row = this.#db.prepare('SELECT image_id FROM tags WHERE ref = ?').get(ref) as { image_id: Digest } | undefined;
+    return row?.image_id;
+  }
+
+  /** Image ID a normalised `name@sha256:…` (a pulled or pushed manifest) points at. */
+  imageIdForRepoDigest(ref: string): Digest | undefined {
+    const row = this.#stmt('repoDigest', 'SELECT image_id FROM repo_digests WHERE ref = ?').get(ref) as { image_id: Digest } | undefined;
     return row?.image_id;
   }
 
