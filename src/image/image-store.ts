@@ -51,10 +51,11 @@ export class ImageStore {
   }
 
   find(ref: string): ImageRecord | undefined {
-    if (isDigest(ref)) return this.meta.getImage(ref);
+    if (isDigest(ref)) return this.meta.isRetained(ref) ? undefined : this.meta.getImage(ref);
     let byTag: Digest | undefined;
     try {
-      byTag = this.meta.imageIdForTag(fullName(parseReferenceWithDefaultTag(ref)));
+      const full = fullName(parseReferenceWithDefaultTag(ref));
+      byTag = this.meta.imageIdForTag(full) ?? this.meta.imageIdForDigestRef(full);
     } catch {
       byTag = undefined;
     }
