@@ -16,6 +16,7 @@ import { containerFsRoutes } from './routes/container-fs.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
+import { localImageRoutes } from './routes/images-local.js';
 import { statsRoutes } from './routes/stats.js';
 import { notYetRoutes, systemRoutes } from './routes/system.js';
 
@@ -39,6 +40,7 @@ export function buildRouter(engine: Engine): Router {
   archiveRoutes(router, engine);
   execRoutes(router, engine);
   imageRoutes(router, engine);
+  localImageRoutes(router, engine);
   notYetRoutes(router);
   return router;
 }

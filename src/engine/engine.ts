@@ -6,12 +6,15 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../image/image-store.js';
 import type { ContainerService } from './containers.js';
 import type { ExecService } from './exec.js';
+import type { LocalImageService } from './local-images.js';
 import type { SystemService } from './system.js';
 
 export interface Engine {
   containers: ContainerService;
   exec: ExecService;
   images: ImageStore;
+  /** tag, rmi, history, prune, df, save, load. */
+  localImages: LocalImageService;
   events: EventBus;
   system: SystemService;
 }
