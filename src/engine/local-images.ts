@@ -271,7 +271,6 @@ export class LocalImageService {
       }
       return loaded;
     } catch (err) {
-      input.destroy();
       await this.#gc.collect();
       throw err;
     }

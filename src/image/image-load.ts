@@ -80,7 +80,10 @@ export async function loadImageArchive(input: Readable, target: LoadTarget): Pro
   const files = new Map<string, Digest>(); // archive name → stored blob
   const links = new Map<string, string>();
   const metadata = new Map<string, Buffer>();
-  const reader = new TarReader(input as AsyncIterable<Buffer>, { maxEntries: MAX_ENTRIES, maxPaxHeaderSize: 1024 * 1024, maxArchiveBytes: MAX_ARCHIVE_BYTES });
+  // Not destroyed when the reader stops: on an HTTP request that would kill the connection before
+  // the answer is written. The rest of the input is drained instead.
+  const source = input.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>;
+  const reader = new TarReader(source, { maxEntries: MAX_ENTRIES, maxPaxHeaderSize: 1024 * 1024, maxArchiveBytes: MAX_ARCHIVE_BYTES });
   try {
     for await (const { header, body } of reader.entries()) {
       const name = archiveName(header.name);
@@ -105,7 +108,8 @@ export async function loadImageArchive(input: Readable, target: LoadTarget): Pro
       // Anything else (legacy `<id>/json`, `<id>/VERSION`) is skipped unread.
     }
   } finally {
-    input.destroy();
+    await source.return?.();
+    input.resume();
   }
 
   const blobOf = (name: unknown, what: string): Digest => {
