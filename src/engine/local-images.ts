@@ -259,11 +259,14 @@ export class LocalImageService {
 
   /**
    * `docker load`: reads a Docker archive or an OCI layout, verified and path-safe, under the store
-   * lock; on failure everything it stored is swept before the error is reported.
+   * lock; afterwards (and on failure before the error is reported) whatever it stored that no image
+   * references is swept.
    */
   async load(input: Readable, onImage: (loaded: LoadedImage) => void): Promise<LoadedImage[]> {
     try {
       const loaded = await this.#images.storeLock.shared(() => loadImageArchive(input, this.#images.loadTarget()));
+      // The archive's manifests, index and legacy files are stored while reading but referenced by nothing.
+      await this.#gc.collect();
       for (const l of loaded) {
         for (const t of l.tags) this.#events.publish('image', 'load', l.id, { name: familiarName(t) });
         if (l.tags.length === 0) this.#events.publish('image', 'load', l.id, { name: l.id });

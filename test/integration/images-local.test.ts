@@ -246,4 +246,23 @@ describe('local images', () => {
     ok(await d.docker(['rmi', 'slow:1']));
     assert.deepEqual(await storeState(d), start, 'rmi left no orphan blob or layer dir');
   });
+
+  test('brig CLI: tag, rmi, history, save/load, image prune and system df print what docker prints', async () => {
+    assert.equal(ok(await d.brig(['tag', 'busybox', 'cli/x:1'])), '');
+    for (const args of [['history', 'busybox'], ['system', 'df']]) {
+      assert.equal(ok(await d.brig(args)), ok(await d.docker(args)), args.join(' '));
+    }
+    const saved = join(tmp, 'cli.tar');
+    ok(await d.brig(['save', '-o', saved, 'cli/x:1']));
+    assert.equal(ok(await d.brig(['rmi', 'cli/x:1'])), 'Untagged: cli/x:1\n');
+    assert.equal(ok(await d.brig(['load', '-i', saved])), 'Loaded image: cli/x:1\n');
+    const dockerSaved = join(tmp, 'cli-docker.tar');
+    ok(await d.docker(['save', '-o', dockerSaved, 'cli/x:1']));
+    assert.ok((await readFile(saved)).equals(await readFile(dockerSaved)));
+    const conflict = await d.brig(['rmi', bbId.slice(7, 19)]);
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stderr, /Error response from daemon: conflict: unable to delete [0-9a-f]{12} \(must be forced\) - image is referenced in multiple repositories/);
+    assert.equal(ok(await d.brig(['rmi', 'cli/x:1'])), 'Untagged: cli/x:1\n');
+    assert.equal(ok(await d.brig(['image', 'prune', '-f'])), 'Total reclaimed space: 0B\n');
+  });
 });
