@@ -17,6 +17,7 @@ import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { registryRoutes } from './routes/registry.js';
+import { localImageRoutes } from './routes/images-local.js';
 import { statsRoutes } from './routes/stats.js';
 import { notYetRoutes, systemRoutes } from './routes/system.js';
 
@@ -41,6 +42,7 @@ export function buildRouter(engine: Engine): Router {
   execRoutes(router, engine);
   imageRoutes(router, engine);
   registryRoutes(router, engine);
+  localImageRoutes(router, engine);
   notYetRoutes(router);
   return router;
 }

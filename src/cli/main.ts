@@ -21,6 +21,7 @@ import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
 import { exportCommand } from './commands/export.js';
 import { imageCommand } from './commands/image.js';
+import { historyCommand, loadCommand, rmiCommand, saveCommand, systemCommand, tagCommand } from './commands/image-local.js';
 import { imagesCommand } from './commands/images.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -69,6 +70,12 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   imagesCommand,
   imageCommand,
+  tagCommand,
+  rmiCommand,
+  historyCommand,
+  saveCommand,
+  loadCommand,
+  systemCommand,
   versionCommand,
   infoCommand,
   eventsCommand,

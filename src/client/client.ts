@@ -685,4 +685,40 @@ export class EngineClient {
     if (id === undefined) throw new EngineError('ERR_INTERNAL', 'the daemon did not report the imported image ID');
     return id;
   }
+
+  // ── local image management ───────────────────────────────────────────────────────────────────
+
+  async tagImage(source: string, repo: string, tag?: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag }, signal: options.signal });
+  }
+
+  async removeImage(name: string, options: { force?: boolean; noPrune?: boolean; signal?: AbortSignal } = {}): Promise<({ Untagged: string } | { Deleted: string })[]> {
+    return this.request('DELETE', `/images/${encodeURIComponent(name)}`, {
+      query: { force: options.force ? '1' : undefined, noprune: options.noPrune ? '1' : undefined }, signal: options.signal,
+    });
+  }
+
+  async imageHistory(name: string, options: { signal?: AbortSignal } = {}): Promise<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[]> {
+    return this.request('GET', `/images/${encodeURIComponent(name)}/history`, { signal: options.signal });
+  }
+
+  async pruneImages(options: { filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {}): Promise<{ ImagesDeleted: ({ Untagged?: string; Deleted?: string })[] | null; SpaceReclaimed: number }> {
+    return this.request('POST', '/images/prune', { query: { filters: options.filters }, signal: options.signal });
+  }
+
+  /** `GET /system/df`: the raw answer (Images, Containers, Volumes, BuildCache, LayersSize). */
+  async systemDf(options: { signal?: AbortSignal } = {}): Promise<{ LayersSize: number; Images: ImageSummary[]; Containers: (ContainerSummary & { SizeRw?: number; SizeRootFs?: number })[]; Volumes: unknown[]; BuildCache: unknown[] }> {
+    return this.request('GET', '/system/df', { signal: options.signal });
+  }
+
+  /** `docker save`: the archive stream. */
+  saveImages(names: string[], options: { signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    return this.stream('GET', '/images/get', { query: { names }, signal: options.signal });
+  }
+
+  /** `docker load`: yields the `stream` lines; a failed load throws ProgressError. */
+  async *loadImages(tar: Readable, options: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    const res = await this.send('POST', '/images/load', { query: { quiet: options.quiet === false ? '0' : '1' }, body: tar, contentType: 'application/x-tar', signal: options.signal });
+    for await (const msg of jsonMessages(res)) if (typeof msg.stream === 'string') yield msg.stream;
+  }
 }

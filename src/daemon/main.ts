@@ -16,10 +16,12 @@ import { ExecProbeRunner } from '../engine/health-probe.js';
 import { readHostFacts } from '../spec/host-facts.js';
 import { SystemService } from '../engine/system.js';
 import { EventBus } from '../events/event-bus.js';
+import { GarbageCollector } from '../image/gc.js';
 import { ImageStore } from '../image/image-store.js';
 import { ImagePuller } from '../image/pull.js';
 import { DEFAULT_CERTS_DIR } from '../image/registry/endpoint.js';
 import { Registries } from '../image/registry/registries.js';
+import { LocalImageService } from '../engine/local-images.js';
 import { RuncConmonRuntime } from '../runtime/runc-conmon.js';
 import { FsContentStore } from '../store/content/content-store.js';
 import { LayerStore } from '../store/layers/layer-store.js';
@@ -186,7 +188,15 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   await containers.recover();
   const registries = new Registries({ certsDir: o.certsDir, insecureRegistries: o.insecureRegistries });
   const puller = new ImagePuller({ meta, content, layers, storeLock: images.storeLock, registries });
-  const engine: Engine = { containers, exec, images, puller, registries, events, system };
+  const gc = new GarbageCollector(meta, content, layers, images.storeLock);
+  const swept = await gc.sweepOrphans();
+  if (swept.leftovers + swept.blobs.length + swept.layers.length > 0) {
+    log(`image store: removed ${swept.leftovers} interrupted writes, ${swept.blobs.length} unreferenced blobs, ${swept.layers.length} unreferenced layers`);
+  }
+  // An image deleted while stopped containers used it goes once the last of them is removed.
+  containers.listen({ removed: () => { if (meta.retainedImageIds().length > 0) void gc.collect().catch((err: unknown) => log(`gc: ${(err as Error).message}`)); } });
+  const localImages = new LocalImageService({ images, meta, content, containers, events, gc });
+  const engine: Engine = { containers, exec, images, puller, registries, localImages, events, system };
   const gid = await groupId(o.group);
   if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
   const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });

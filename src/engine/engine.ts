@@ -8,6 +8,7 @@ import type { ImagePuller } from '../image/pull.js';
 import type { Registries } from '../image/registry/registries.js';
 import type { ContainerService } from './containers.js';
 import type { ExecService } from './exec.js';
+import type { LocalImageService } from './local-images.js';
 import type { SystemService } from './system.js';
 
 export interface Engine {
@@ -18,6 +19,8 @@ export interface Engine {
   puller: ImagePuller;
   /** Registry access shared by pull, push and login. */
   registries: Registries;
+  /** tag, rmi, history, prune, df, save, load. */
+  localImages: LocalImageService;
   events: EventBus;
   system: SystemService;
 }

@@ -13,6 +13,7 @@ import { RwLock } from '../util/rw-lock.js';
 import { applyChanges } from './changes.js';
 import { emptyRunConfig, serializeImageConfig } from './config-format.js';
 import { applyLayer, type Compression } from './layer-apply.js';
+import type { LoadTarget } from './image-load.js';
 import { familiarName, fullName, parseReference, parseReferenceWithDefaultTag } from './reference.js';
 
 export interface ImportOptions {
@@ -51,7 +52,7 @@ export class ImageStore {
   }
 
   find(ref: string): ImageRecord | undefined {
-    if (isDigest(ref)) return this.meta.getImage(ref);
+    if (isDigest(ref)) return this.meta.isRetained(ref) ? undefined : this.meta.getImage(ref);
     let byTag: Digest | undefined;
     try {
       const parsed = parseReferenceWithDefaultTag(ref);
@@ -119,6 +120,34 @@ export class ImageStore {
     return this.meta.getImage(id)!;
   }
 
+  /**
+   * What `docker load` writes through (call it under {@link storeLock}, shared). A layer whose blob
+   * is already recorded for the expected diff ID and is unpacked is not unpacked again.
+   */
+  loadTarget(): LoadTarget {
+    return {
+      content: this.content,
+      unpack: async (blob, parent, expectedDiffId) => {
+        const known = this.meta.layerBlobs(expectedDiffId).find((b) => b.repo === '' && b.digest === blob);
+        const chainId = parent === null ? expectedDiffId : sha256(`${parent} ${expectedDiffId}`);
+        const layer = this.meta.layer(chainId);
+        if (known && layer && (await this.layers.has(chainId))) {
+          return { layer, compression: known.mediaType.endsWith('+gzip') ? 'gzip' : known.mediaType.endsWith('+zstd') ? 'zstd' : 'none' };
+        }
+        return this.#unpack(blob, parent);
+      },
+      commit: (image, tags) => {
+        for (const l of image.layers) {
+          this.meta.addLayerBlob({ diffId: l.layer.diffId, digest: l.blob, mediaType: layerMediaType(l.compression), size: l.blobSize, repo: '' });
+        }
+        const size = image.layers.reduce((n, l) => n + l.layer.size, 0);
+        const record = { id: image.id, config: image.config, chainIds: image.layers.map((l) => l.layer.chainId), size, comment: '' };
+        this.meta.putImage(record, image.layers.map((l) => l.layer), tags[0]);
+        for (const t of tags.slice(1)) this.meta.tagImage(t, image.id);
+      },
+    };
+  }
+
   /** Unpacks a stored layer blob on top of `parent` (a chain ID) unless it is already unpacked. */
   async #unpack(blob: Digest, parent: Digest | null): Promise<{ layer: LayerRecord; compression: Compression }> {
     let compression: Compression = 'none';
@@ -159,7 +188,8 @@ export function layerMediaType(compression: Compression): string {
   return compression === 'none' ? base : `${base}+${compression}`;
 }
 
-function hostArchitecture(): string {
+/** The OCI architecture name of this host (`amd64`, `arm64`, …). */
+export function hostArchitecture(): string {
   const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
   return map[process.arch] ?? process.arch;
 }

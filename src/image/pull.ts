@@ -244,12 +244,15 @@ export class ImagePuller {
         // The other pull failed; try ourselves (the loop re-checks whether a third one started).
       }
     }
-    if (await this.#d.layers.has(chain)) {
-      emit({ status: 'Already exists', id, progressDetail: {} });
-      return { record: await this.#existingRecord(chain, diffId, parent), created: false };
-    }
+    // No await between the check above and publishing `claim.unpacking`: a concurrent pull of the
+    // same layer must find it and wait rather than unpack a second copy.
     let createdBlob: Digest | undefined;
+    let existed = false;
     const work = (async (): Promise<LayerRecord> => {
+      if (await this.#d.layers.has(chain)) {
+        existed = true;
+        return this.#existingRecord(chain, diffId, parent);
+      }
       const r = await this.#download(client, repo, desc, diffId, chain, parent, id, emit, signal);
       createdBlob = r.createdBlob;
       return r.record;
@@ -257,6 +260,10 @@ export class ImagePuller {
     claim.unpacking = work;
     try {
       const record = await work;
+      if (existed) {
+        emit({ status: 'Already exists', id, progressDetail: {} });
+        return { record, created: false };
+      }
       return { record, created: true, ...(createdBlob ? { createdBlob } : {}) };
     } finally {
       if (claim.unpacking === work) delete claim.unpacking;

@@ -1,5 +1,6 @@
 /** Image records → Docker's wire shapes: `GET /images/json` items and `GET /images/{name}/json`. */
 import { healthcheckToJson } from '../../image/config-format.js';
+import { familiarName } from '../../image/reference.js';
 import type { ImageRecord } from '../../model/image.js';
 import { unixSeconds } from '../../util/time.js';
 
@@ -11,8 +12,9 @@ export function toDockerImageSummary(img: ImageRecord, repoTags: string[], conta
     Id: img.id,
     Labels: Object.keys(img.config.config.labels).length ? img.config.config.labels : null,
     ParentId: '',
-    RepoDigests: img.repoDigests.length ? img.repoDigests : repoTags.length ? [] : ['<none>@<none>'],
-    RepoTags: repoTags.length ? repoTags : ['<none>:<none>'],
+    RepoDigests: img.repoDigests.length ? img.repoDigests.map(familiarName) : repoTags.length ? [] : ['<none>@<none>'],
+    // dockerd: an untagged image with a digest lists no tags; one with neither gets `<none>` placeholders.
+    RepoTags: repoTags.length ? repoTags : img.repoDigests.length ? [] : ['<none>:<none>'],
     SharedSize: -1,
     Size: img.size,
     VirtualSize: img.size,
@@ -24,7 +26,7 @@ export function toDockerImageInspect(img: ImageRecord, repoTags: string[]) {
   return {
     Id: img.id,
     RepoTags: repoTags,
-    RepoDigests: img.repoDigests,
+    RepoDigests: img.repoDigests.map(familiarName),
     Parent: '',
     Comment: img.comment,
     Created: img.created,

@@ -2,8 +2,10 @@
 import type { Engine } from '../../engine/engine.js';
 import { EngineError } from '../../errors.js';
 import { familiarName } from '../../image/reference.js';
+import { openLoopbackUrl } from '../../image/url-source.js';
 import type { ImageRecord } from '../../model/image.js';
 import { toDockerImageInspect, toDockerImageSummary } from '../docker/image-view.js';
+import { labelsMatch, parseUntil } from '../docker/ps-filter.js';
 import { queryBool, queryFilters, resOf, sendJson } from '../respond.js';
 import type { Router } from '../router.js';
 import { pullImage } from './registry.js';
@@ -18,28 +20,11 @@ export function imageRoutes(router: Router, engine: Engine): void {
 
   router.add('GET', '/images/json', async (ctx) => {
     const filters = queryFilters(ctx.query, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
-    for (const k of filters.keys()) {
-      if (!['dangling', 'reference', 'label'].includes(k)) {
-        throw new EngineError('ERR_NOT_IMPLEMENTED', `the images filter '${k}' is not supported by brig yet`);
-      }
-    }
     const all = queryBool(ctx.query, 'all');
     void all; // brig has no intermediate images: every image is a top-level image.
     const counts = usage();
-    const out = engine.images.list().filter((img) => {
-      const t = tags(img);
-      const dangling = filters.get('dangling');
-      if (dangling?.length && (dangling.includes('true') || dangling.includes('1')) !== (t.length === 0)) return false;
-      const refs = filters.get('reference');
-      if (refs?.length && !refs.some((r) => t.some((tag) => refMatches(r, tag)))) return false;
-      const labels = filters.get('label') ?? [];
-      for (const l of labels) {
-        const [k, v] = l.split('=', 2) as [string, string | undefined];
-        const have = img.config.config.labels[k];
-        if (have === undefined || (v !== undefined && have !== v)) return false;
-      }
-      return true;
-    });
+    const keep = imageFilter(filters, (ref) => engine.localImages.resolve(ref));
+    const out = engine.images.list().filter(keep);
     sendJson(ctx, 200, out.map((img) => toDockerImageSummary(img, tags(img), counts.get(img.id) ?? 0)));
   });
 
@@ -52,13 +37,11 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
     if (fromImage) return pullImage(ctx, engine, fromImage);
-    if (fromSrc !== '-') {
-      if (fromSrc) throw new EngineError('ERR_NOT_IMPLEMENTED', `importing from a URL (${fromSrc}) is not supported by brig yet`);
-      throw new EngineError('ERR_INVALID_ARGUMENT', 'either fromSrc or fromImage must be given');
-    }
+    if (!fromSrc) throw new EngineError('ERR_INVALID_ARGUMENT', 'either fromSrc or fromImage must be given');
+    const source = fromSrc === '-' ? ctx.req : await openLoopbackUrl(fromSrc);
     const repo = ctx.query.get('repo') ?? '';
     const tag = ctx.query.get('tag') ?? '';
-    const image = await engine.images.importRootfs(ctx.req, {
+    const image = await engine.images.importRootfs(source, {
       ...(repo ? { repo: tag ? `${repo}:${tag}` : repo } : {}),
       changes: ctx.query.getAll('changes'),
       message: ctx.query.get('message') ?? '',
@@ -68,6 +51,32 @@ export function imageRoutes(router: Router, engine: Engine): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   });
+}
+
+/**
+ * `GET /images/json` filters: dangling, reference (globs), label (`k`, `k=v`), before/since (an
+ * image: created strictly earlier/later), until (a time).
+ */
+export function imageFilter(filters: Map<string, string[]>, resolve: (ref: string) => ImageRecord): (img: ImageRecord) => boolean {
+  let dangling: boolean | undefined;
+  for (const v of filters.get('dangling') ?? []) {
+    if (v === 'true' || v === '1') dangling = true;
+    else if (v === 'false' || v === '0') dangling = false;
+    else throw new EngineError('ERR_INVALID_FILTER', `Invalid filter 'dangling=${v}'`);
+  }
+  const before = (filters.get('before') ?? []).map((r) => Date.parse(resolve(r).created));
+  const since = (filters.get('since') ?? []).map((r) => Date.parse(resolve(r).created));
+  const until = (filters.get('until') ?? []).map((v) => parseUntil(v));
+  const refs = filters.get('reference') ?? [];
+  const labels = filters.get('label') ?? [];
+  return (img) => {
+    const t = img.repoTags.map(familiarName);
+    const created = Date.parse(img.created);
+    if (dangling !== undefined && dangling !== (t.length === 0)) return false;
+    if (refs.length && !refs.some((r) => t.some((tag) => refMatches(r, tag)))) return false;
+    if (!labelsMatch(img.config.config.labels, labels)) return false;
+    return before.every((b) => created < b) && since.every((x) => created > x) && until.every((u) => created < u);
+  };
 }
 
 /** `reference` filter: `busybox`, `busybox:latest`, `busy*` (glob on the familiar name). */

@@ -6,6 +6,7 @@
 import { formatOptions, parseCommandArgs, type OptionSpecs } from '../args.js';
 import { busyboxRootfsTar } from '../busybox-rootfs.js';
 import { HelpRequested, UsageError, write, type CliContext, type Command } from '../command.js';
+import { imagePrune } from './image-local.js';
 
 const builtinOptions = {
   busybox: { type: 'string', valueName: 'path', description: 'Static busybox binary to build from (default "/bin/busybox")' },
@@ -37,6 +38,12 @@ const SUBCOMMANDS: Record<string, { summary: string; usage: string; options: Opt
     usage: '[--busybox PATH] [NAME[:TAG]]',
     options: builtinOptions,
     run: builtin,
+  },
+  prune: {
+    summary: 'Remove unused images',
+    usage: '[-a] [-f] [--filter FILTER]',
+    options: {},
+    run: imagePrune,
   },
 };
 

@@ -4,13 +4,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../../errors.js';
 import type { Digest } from '../../model/image.js';
-import { digestHex } from '../../util/digest.js';
+import { digestHex, isHex64 } from '../../util/digest.js';
 import { mkdirPrivate } from '../../util/fs.js';
 
 export interface BlobInfo {
@@ -86,5 +86,20 @@ export class FsContentStore {
 
   async delete(digest: Digest): Promise<void> {
     await rm(this.path(digest), { force: true });
+  }
+
+  /** Digests of all stored blobs (names that are not a digest are ignored). */
+  async list(): Promise<Digest[]> {
+    return (await readdir(this.#blobs)).filter(isHex64).map((hex) => `sha256:${hex}` as Digest);
+  }
+
+  /**
+   * Removes interrupted ingests (temp files of a previous daemon run). Only safe while nothing
+   * ingests: at daemon start, or under the image store's exclusive lock.
+   */
+  async removeIngestLeftovers(): Promise<number> {
+    const names = await readdir(this.#ingest);
+    for (const n of names) await rm(join(this.#ingest, n), { force: true, recursive: true });
+    return names.length;
   }
 }

@@ -13,7 +13,7 @@ import { access, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { EngineError } from '../../errors.js';
 import type { Digest } from '../../model/image.js';
-import { digestHex } from '../../util/digest.js';
+import { digestHex, isHex64 } from '../../util/digest.js';
 import { constants, mountOverlay, umount2 } from '../../native/index.js';
 import { execFileChecked } from '../../util/exec.js';
 import { mkdirPrivate } from '../../util/fs.js';
@@ -67,13 +67,36 @@ export class LayerStore {
       if (await this.has(chainId)) {
         await rm(tmp, { recursive: true, force: true });
       } else {
-        await rename(tmp, join(this.#layers, digestHex(chainId)));
+        try {
+          await rename(tmp, join(this.#layers, digestHex(chainId)));
+        } catch (err) {
+          // Placed meanwhile by another writer: the same content under the same ID; keep theirs.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          await rm(tmp, { recursive: true, force: true });
+        }
       }
       return chainId;
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** Chain IDs of all unpacked layers (staging dirs and foreign names are not listed). */
+  async list(): Promise<Digest[]> {
+    return (await readdir(this.#layers)).filter(isHex64).map((hex) => `sha256:${hex}` as Digest);
+  }
+
+  /** Removes staging dirs of unpacks that never finished; only safe when nothing unpacks. */
+  async removeStagingLeftovers(): Promise<number> {
+    const names = (await readdir(this.#layers)).filter((n) => n.startsWith('.tmp-'));
+    for (const n of names) await rm(join(this.#layers, n), { recursive: true, force: true });
+    return names.length;
+  }
+
+  /** Directory of an unpacked layer (its `diff/` and nothing else). */
+  dir(chainId: Digest): string {
+    return join(this.#layers, digestHex(chainId));
   }
 
   async remove(chainId: Digest): Promise<void> {

@@ -227,7 +227,7 @@ test('re-opening the same file keeps the data; the daemon id is stable', async (
   assert.equal(s2.imageIdForTag('docker.io/library/kept:1'), img.id);
   const db = new Database(path, { readonly: true });
   t.after(() => db.close());
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('user_version', { simple: true }), 3);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
 });
 
@@ -244,4 +244,25 @@ test('a database from a newer brig is refused, not downgraded', async (t) => {
   db.pragma('user_version = 99');
   db.close();
   assert.throws(() => new MetadataStore(path), (err: unknown) => isEngineError(err, 'ERR_INTERNAL') && /refusing to downgrade/.test(err.message));
+});
+
+test('images: tag, remove references, retain and delete', async (t) => {
+  const { store } = await open(t);
+  const img = image('z');
+  store.putImage(img, layersOf(img), 'docker.io/library/z:latest', `docker.io/library/z@${sha256('manifest')}`);
+  assert.equal(store.tagImage('docker.io/library/z:v2', img.id), undefined);
+  assert.deepEqual(store.getImage(img.id)?.repoTags, ['docker.io/library/z:latest', 'docker.io/library/z:v2']);
+  assert.equal(store.imageIdForRepoDigest(`docker.io/library/z@${sha256('manifest')}`), img.id);
+  assert.equal(store.removeReference('docker.io/library/z:v2'), true);
+  assert.equal(store.removeReference('docker.io/library/z:v2'), false);
+  store.retainImage(img.id);
+  assert.equal(store.isRetained(img.id), true);
+  assert.deepEqual(store.listImages(), []);
+  assert.deepEqual(store.imageIdsByPrefix(img.id.slice(7, 12)), []);
+  assert.deepEqual(store.getImage(img.id)?.repoTags, []);
+  assert.deepEqual(store.allRepoDigestRefs(), []);
+  store.deleteImage(img.id);
+  assert.equal(store.getImage(img.id), undefined);
+  assert.deepEqual(store.retainedImageIds(), []);
+  assert.equal(store.listLayers().length, 1, 'layer rows stay for the garbage collector');
 });

@@ -9,6 +9,8 @@
  *   repo_digests ref PK (normalised name@sha256:…, the manifest a pull or push saw) │ image_id
  *   layer_blobs diff_id │ digest (the blob as stored/pulled/pushed) │ media_type │ size │ repo ('' = local)
  *               PK (diff_id, digest, repo): where a layer's blob came from or went (push, cross-mount, save)
+ *   retained_images id PK → images.id: images `rmi -f` deleted while stopped containers still use them;
+ *               hidden from lookups and listings, kept (with their layers) until no container needs them
  *   containers  id PK │ name UNIQUE │ created │ image_id │ spec JSON │ path │ args JSON │ state JSON │
  *               status (denormalised from state, for filtering) │ restart_count
  *   meta        key PK │ value           (daemon id, …)
@@ -42,6 +44,7 @@ const MIGRATIONS: string[] = [
      diff_id TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL,
      repo TEXT NOT NULL DEFAULT '', PRIMARY KEY (diff_id, digest, repo));
    CREATE INDEX layer_blobs_digest ON layer_blobs(digest);`,
+  `CREATE TABLE retained_images (id TEXT PRIMARY KEY REFERENCES images(id));`,
 ];
 
 interface ContainerRow {
@@ -312,13 +315,14 @@ export class MetadataStore {
   /** Image IDs starting with the given hex prefix (for short-ID lookups). */
   imageIdsByPrefix(hexPrefix: string): Digest[] {
     const rows = this.#db
-      .prepare("SELECT id FROM images WHERE id LIKE 'sha256:' || ? || '%' LIMIT 2")
+      .prepare("SELECT id FROM images WHERE id LIKE 'sha256:' || ? || '%' AND id NOT IN (SELECT id FROM retained_images) LIMIT 2")
       .all(hexPrefix) as { id: Digest }[];
     return rows.map((r) => r.id);
   }
 
+  /** Visible images (retained ones excluded), newest first. */
   listImages(): ImageRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM images ORDER BY created DESC').all() as ImageRow[];
+    const rows = this.#db.prepare('SELECT * FROM images WHERE id NOT IN (SELECT id FROM retained_images) ORDER BY created DESC').all() as ImageRow[];
     return rows.map((r) => this.#toImage(r));
   }
 
@@ -340,6 +344,92 @@ export class MetadataStore {
     const rows = this.#stmt('layerBlobs', "SELECT * FROM layer_blobs WHERE diff_id = ? ORDER BY repo != '', repo, digest").all(diffId) as
       { diff_id: Digest; digest: Digest; media_type: string; size: number; repo: string }[];
     return rows.map((r) => ({ diffId: r.diff_id, digest: r.digest, mediaType: r.media_type, size: r.size, repo: r.repo }));
+  }
+
+  // ── local image management (tag, rmi, gc) ───────────────────────────────────────────────────
+
+  /** Points the normalised tag `ref` at an image; returns the image it moved away from, if any. */
+  tagImage(ref: string, imageId: Digest): Digest | undefined {
+    let previous: Digest | undefined;
+    this.#db.transaction(() => {
+      previous = this.#setTag(ref, imageId, new Date().toISOString());
+    })();
+    this.#images.clear();
+    return previous;
+  }
+
+  /** Removes a tag or a repo digest reference; false if there was none. */
+  removeReference(ref: string): boolean {
+    const a = this.#db.prepare('DELETE FROM tags WHERE ref = ?').run(ref).changes;
+    const b = this.#db.prepare('DELETE FROM repo_digests WHERE ref = ?').run(ref).changes;
+    this.#images.clear();
+    return a + b > 0;
+  }
+
+  /**
+   * Deletes an image record with its tags and repo digests (one transaction). Its layers and blobs
+   * stay until garbage collection finds them unreferenced.
+   */
+  deleteImage(id: Digest): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM tags WHERE image_id = ?').run(id);
+      this.#db.prepare('DELETE FROM repo_digests WHERE image_id = ?').run(id);
+      this.#db.prepare('DELETE FROM retained_images WHERE id = ?').run(id);
+      this.#db.prepare('DELETE FROM images WHERE id = ?').run(id);
+    })();
+    this.#images.clear();
+  }
+
+  /**
+   * Hides an image that stopped containers still use (`docker rmi -f`): its references go, the
+   * record stays (for those containers) until {@link deleteImage}.
+   */
+  retainImage(id: Digest): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM tags WHERE image_id = ?').run(id);
+      this.#db.prepare('DELETE FROM repo_digests WHERE image_id = ?').run(id);
+      this.#db.prepare('INSERT OR IGNORE INTO retained_images (id) VALUES (?)').run(id);
+    })();
+    this.#images.clear();
+  }
+
+  isRetained(id: Digest): boolean {
+    return this.#db.prepare('SELECT 1 FROM retained_images WHERE id = ?').get(id) !== undefined;
+  }
+
+  retainedImageIds(): Digest[] {
+    return (this.#db.prepare('SELECT id FROM retained_images').all() as { id: Digest }[]).map((r) => r.id);
+  }
+
+  /** Every image record, retained ones included (what garbage collection marks from). */
+  allImageRecords(): ImageRecord[] {
+    return (this.#db.prepare('SELECT * FROM images').all() as ImageRow[]).map((r) => this.#toImage(r));
+  }
+
+  /** Every repo digest reference (`name@sha256:…`): the manifests they name are kept. */
+  allRepoDigestRefs(): string[] {
+    return (this.#db.prepare('SELECT ref FROM repo_digests').all() as { ref: string }[]).map((r) => r.ref);
+  }
+
+  listLayers(): LayerRecord[] {
+    const rows = this.#db.prepare('SELECT * FROM layers').all() as { chain_id: Digest; diff_id: Digest; parent: Digest | null; size: number }[];
+    return rows.map((row) => ({ chainId: row.chain_id, diffId: row.diff_id, parent: row.parent, size: row.size }));
+  }
+
+  deleteLayer(chainId: Digest): void {
+    this.#db.prepare('DELETE FROM layers WHERE chain_id = ?').run(chainId);
+  }
+
+  /** All local layer blob rows (repo ''). */
+  localLayerBlobs(): LayerBlob[] {
+    const rows = this.#db.prepare("SELECT * FROM layer_blobs WHERE repo = ''").all() as
+      { diff_id: Digest; digest: Digest; media_type: string; size: number; repo: string }[];
+    return rows.map((r) => ({ diffId: r.diff_id, digest: r.digest, mediaType: r.media_type, size: r.size, repo: r.repo }));
+  }
+
+  /** Forgets that a blob is in the local content store (it was swept). */
+  deleteLocalLayerBlob(digest: Digest): void {
+    this.#db.prepare("DELETE FROM layer_blobs WHERE digest = ? AND repo = ''").run(digest);
   }
 
   #toImage(row: ImageRow): ImageRecord {
