@@ -13,8 +13,10 @@ fi
 # Debian packages: runtime (runc, conmon), the built-in image (busybox-static), --init (tini), whiteouts (attr),
 # users/groups (passwd, uidmap), networking tools for later issues (iptables, iproute2), and gcc +
 # libc6-dev for the static syscall probe the security tests build; make, g++ and python3 for node-gyp
-# (brig's native addon, better-sqlite3).
-PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3)
+# (brig's native addon, better-sqlite3); debootstrap, docker-registry and skopeo for bench/pull (a Debian
+# image pushed into a local registry).
+PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3
+  debootstrap docker-registry skopeo)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
