@@ -14,8 +14,9 @@ fi
 # users/groups (passwd, uidmap), networking tools for later issues (iptables, iproute2), and gcc +
 # libc6-dev for the static syscall probe the security tests build; make, g++ and python3 for node-gyp
 # (brig's native addon, better-sqlite3); docker-registry, skopeo, apache2-utils (htpasswd -B) and openssl
-# for the registry tests (a real registry on 127.0.0.1: plain, TLS + Basic, Bearer).
-PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3 docker-registry skopeo apache2-utils openssl)
+# for the registry tests (a real registry on 127.0.0.1: plain, TLS + Basic, Bearer); debootstrap for
+# bench/pull (a Debian image pushed into a local registry).
+PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3 docker-registry skopeo apache2-utils openssl debootstrap)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -115,6 +115,8 @@ export interface DaemonHandle {
   cgroupParent: string;
   /** Where the daemon's runc keeps container state (checked to be empty at the end). */
   runcRoot: string;
+  /** The daemon's private data root (--data-root). */
+  dataRoot: string;
   version?: string;
 }
 
@@ -127,6 +129,8 @@ interface CleanupState {
   /** Host paths dockerd creates whatever its flags say; removed at the end unless they existed before it started. */
   hostPaths?: { path: string; existed: boolean; dir: boolean }[];
   daemons: DaemonHandle[];
+  /** A bench's own cleanups (BenchContext.onCleanup), run last first right after the running commands are killed. */
+  benchCleanups: (() => Promise<void>)[];
 }
 
 function cliEnv(socket: string, configDir: string): NodeJS.ProcessEnv {
@@ -211,7 +215,7 @@ async function startDockerd(state: CleanupState, root: string, rand: string, doc
   if (existsSync('/run/containerd/containerd.sock')) progress('note: dockerd will use the system containerd at /run/containerd/containerd.sock');
   return spawnDaemon(state, {
     name: 'dockerd', socket, logFile: join(dir, 'dockerd.log'), env: cliEnv(socket, join(dir, 'cli-config')),
-    cgroupParent, runcRoot: join(execRoot, 'runtime-runc', 'moby'),
+    cgroupParent, runcRoot: join(execRoot, 'runtime-runc', 'moby'), dataRoot: join(dir, 'data'),
   }, dockerd, args, 60_000);
 }
 
@@ -227,7 +231,7 @@ async function startBrig(state: CleanupState, root: string, rand: string, debug:
   progress(`starting the brig daemon on ${socket}${debug ? ' (--debug: every request is logged with its duration)' : ''}`);
   return spawnDaemon(state, {
     name: 'brig', socket, logFile: join(dir, 'brig.log'), env: cliEnv(socket, join(dir, 'cli-config')),
-    cgroupParent, runcRoot: join(runRoot, 'runc'),
+    cgroupParent, runcRoot: join(runRoot, 'runc'), dataRoot: join(dir, 'data'),
   }, process.execPath, args, 30_000);
 }
 
@@ -316,6 +320,9 @@ async function doCleanup(state: CleanupState, docker: string | undefined): Promi
     progress(`cleanup: ${p}`);
   };
   await killChildren();
+  for (const fn of state.benchCleanups.splice(0).reverse()) {
+    await fn().catch((err: Error) => note(`bench cleanup failed: ${err.message}`));
+  }
 
   for (const d of [...state.daemons].reverse()) {
     const alive = d.child.exitCode === null && d.child.signalCode === null;
@@ -485,6 +492,10 @@ export interface BenchContext {
   removeAll(d: DaemonHandle): Promise<void>;
   /** With --brig-debug: brig's request timings count from here on (default: from the end of the setup). */
   markRequests(): Promise<void>;
+  /** The bench's private temp dir (mode 0700), removed with everything in it by the cleanup. */
+  root: string;
+  /** Registers `fn` to run in the cleanup on every exit path, Ctrl-C included (last registered runs first). */
+  onCleanup(fn: () => Promise<void>): void;
 }
 
 /** Every bench's results: the host, the bench's own fields, then the common tail. */
@@ -565,7 +576,7 @@ function parseOptions<O, B extends { image: ImageCheck }, G extends { met: boole
   } as O & CommonOptions;
 }
 
-function context(cli: string, daemons: DaemonHandle[], image: ImageCheck, markRequests: () => Promise<void>): BenchContext {
+function context(cli: string, daemons: DaemonHandle[], image: ImageCheck, markRequests: () => Promise<void>, state: CleanupState): BenchContext {
   const docker = async (d: DaemonHandle, args: string[], options: RunOptions = {}): Promise<ProcResult> => {
     const r = await run(cli, args, d.env, options);
     if (r.code !== 0) throw new Error(`${d.name}: \`docker ${args.join(' ')}\` failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
@@ -586,6 +597,8 @@ function context(cli: string, daemons: DaemonHandle[], image: ImageCheck, markRe
   };
   return {
     cli, daemons, image, docker, dockerMany, containerIds, markRequests,
+    root: state.root!,
+    onCleanup: (fn) => void state.benchCleanups.push(fn),
     ...(brig ? { brig } : {}),
     ...(dockerd ? { dockerd } : {}),
     time: async (d, args) => (await docker(d, args)).seconds,
@@ -665,7 +678,7 @@ export async function runBench<O, B extends { image: ImageCheck }, G extends { m
     process.stderr.write(`${prog}: must run as root (it starts dockerd and brig daemons)\n`);
     return 2;
   }
-  const state: CleanupState = { verifiedEmpty: [], bridge: false, policyRcCreated: false, daemons: [] };
+  const state: CleanupState = { verifiedEmpty: [], bridge: false, policyRcCreated: false, daemons: [], benchCleanups: [] };
   let docker: string | undefined;
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -714,7 +727,7 @@ export async function runBench<O, B extends { image: ImageCheck }, G extends { m
 
     const logSize = async (): Promise<number> => (brig ? (await stat(brig.logFile)).size : 0);
     let requestsFrom = await logSize();
-    const ctx = context(docker, daemons, image, async () => void (requestsFrom = await logSize()));
+    const ctx = context(docker, daemons, image, async () => void (requestsFrom = await logSize()), state);
     const { body, goal } = await spec.run(ctx, o);
     const brigRequests = brig && o.brigDebug ? await requestTimings(brig.logFile, requestsFrom) : undefined;
 

@@ -10,12 +10,13 @@
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { compress as zstdCompress } from 'zstd-napi';
 import { isEngineError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { execFileChecked, execFileResult } from '../util/exec.js';
@@ -872,14 +873,45 @@ describe('applyLayer streams and limits', { skip }, () => {
     assert.ok(bomb.produced() < 256 * 1024 * 1024);
   });
 
-  test('zstd layers are refused clearly', async (t) => {
+  test('ZstdBomb: 30 GB of zeros in zstd frames is refused after a few MB, without producing it', async (t) => {
     const s = await sandbox(t);
-    const zstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(100)]);
-    await assert.rejects(applyLayer(fx.streamOf(zstd), s.dest), (err: unknown) => {
-      assert.ok(isEngineError(err, 'ERR_INVALID_ARGUMENT'), String(err));
-      assert.match(err.message, /zstd-compressed layers are not supported yet/);
+    const total = 30_000_000_000; // under the default 32 GiB layer cap: the ratio cap must catch it
+    const zeros = zstdCompress(Buffer.alloc(64 * 1024 * 1024));
+    let frames = 0;
+    async function* gen(): AsyncGenerator<Buffer> {
+      frames++;
+      yield zstdCompress(fx.rawHeader({ name: 'bomb', typeflag: '0', size: total }));
+      for (let left = total; left > 0; left -= 64 * 1024 * 1024) {
+        frames++;
+        yield zeros;
+      }
+    }
+    const input = Readable.from(gen(), { objectMode: false });
+    const started = Date.now();
+    await assert.rejects(applyLayer(input, s.dest), (err: unknown) => {
+      assert.ok(isEngineError(err, 'ERR_LIMIT_EXCEEDED'), String(err));
+      assert.match(err.message, /ratio/);
       return true;
     });
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.ok(frames <= 4, `read ${frames} frames (${frames * 64} MiB of zeros)`);
+    assert.ok((await stat(join(s.dest, 'bomb')).catch(() => ({ size: 0 }))).size < 64 * 1024 * 1024);
+    assert.ok(input.destroyed, 'the input stream is destroyed');
+  });
+
+  test('corrupt, truncated and oversized-window zstd are refused', async (t) => {
+    const s = await sandbox(t);
+    const z = zstdCompress(await fx.buildTar([fx.file('a', 'x'.repeat(100_000)), fx.file('b', randomBytes(100_000))]), { checksumFlag: true });
+    const corrupt = Buffer.from(z);
+    corrupt[Math.floor(z.length / 2)]! ^= 0x01;
+    const hugeWindow = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, 0x09, 0x00, 0x00, 0x41]);
+    for (const [data, message] of [[corrupt, /invalid zstd data/], [z.subarray(0, z.length - 8), /truncated/], [hugeWindow, /window exceeds/]] as const) {
+      await assert.rejects(applyLayer(fx.streamOf(data, 777), s.dest), (err: unknown) => {
+        assert.ok(isEngineError(err, 'ERR_UNSAFE_ARCHIVE'), String(err));
+        assert.match(err.message, message);
+        return true;
+      });
+    }
   });
 
   test('corrupt and truncated gzip are refused', async (t) => {
@@ -1065,6 +1097,19 @@ describe('applyLayer positive cases', { skip }, () => {
     assert.equal(r.compressedSize, gz.length);
     assert.equal(r.uncompressedSize, data.length);
     assert.equal(r.compression, 'gzip');
+  });
+
+  test('the same layer zstd-compressed gives the same diffId', async (t) => {
+    const s = await sandbox(t);
+    const data = await fx.buildTar(layer());
+    const z = zstdCompress(data, { compressionLevel: 19 });
+    const r = await applyLayer(fx.streamOf(z, 999), s.dest);
+    await checkTree(s.dest, r);
+    assert.equal(r.diffId, `sha256:${sha256(data)}`);
+    assert.equal(r.compressedDigest, `sha256:${sha256(z)}`);
+    assert.equal(r.compressedSize, z.length);
+    assert.equal(r.uncompressedSize, data.length);
+    assert.equal(r.compression, 'zstd');
   });
 
   test('an existing directory keeps its identity; mode and owner are updated', async (t) => {

@@ -128,8 +128,8 @@ const unsafe = (message: string) => new EngineError('ERR_UNSAFE_ARCHIVE', messag
 /**
  * Streams a layer into `destDir` and returns its digests and what was applied.
  *
- * **Input.** A tar stream, gzip-compressed or not (detected by magic bytes; zstd is refused on
- * Node 20, xz and bzip2 always; nothing external is ever executed to decompress). It is pulled with
+ * **Input.** A tar stream, uncompressed, gzip- or zstd-compressed (detected by magic bytes; xz and
+ * bzip2 are refused; nothing external is ever executed to decompress). It is pulled with
  * back-pressure and never buffered; `diffId`, `compressedDigest` and the sizes are computed on the
  * way. Data after the end-of-archive marker is read too (Docker hashes it into the diff ID).
  *
