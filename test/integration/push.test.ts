@@ -132,3 +132,74 @@ describe('push to a plain HTTP registry', () => {
     assert.match(t.stderr, new RegExp(`tag does not exist: ${reg.host}/test/bb:nosuchtag`));
   });
 });
+
+describe('push to a TLS registry with Basic auth', () => {
+  let tmp: string;
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  before(async () => {
+    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-tls-`);
+    reg = await startRegistry('tls-basic', tmp);
+    d = await startDaemon({ extraArgs: ['--certs-dir', reg.certsDir] });
+  });
+  after(async () => {
+    await d?.stop();
+    await reg?.stop();
+    if (tmp) await removeDir(tmp);
+  });
+
+  test('push without login is refused; after docker login it works and skopeo reads it', async () => {
+    const ref = `${reg.host}/test/bb:1`;
+    assert.equal((await d.docker(['tag', 'busybox:latest', ref])).code, 0);
+    const denied = await d.docker(['push', ref]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /unauthorized: authentication required/);
+    const ok = await d.docker(['login', reg.host, '-u', USER, '--password-stdin'], { input: `${PASSWORD}\n` });
+    assert.equal(ok.code, 0, ok.stderr);
+    const r = await d.docker(['push', ref]);
+    assert.equal(r.code, 0, r.stderr);
+    const digest = pushedDigest(r.stdout, '1');
+    const cert = ['--cert-dir', join(reg.certsDir, reg.host), '--creds', `${USER}:${PASSWORD}`];
+    assert.equal(await skopeoDigest(ref, cert), digest);
+  });
+});
+
+describe('push to a registry with Bearer tokens', () => {
+  let tmp: string;
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  before(async () => {
+    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-tok-`);
+    reg = await startRegistry('bearer', tmp);
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d?.stop();
+    await reg?.stop();
+    if (tmp) await removeDir(tmp);
+  });
+
+  test('anonymous push is refused; after login tokens ask pull,push (and pull on the mount source)', async () => {
+    const ref = `${reg.host}/test/bb:1`;
+    assert.equal((await d.docker(['tag', 'busybox:latest', ref])).code, 0);
+    const denied = await d.docker(['push', ref]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /unauthorized|denied/);
+    assert.equal((await d.docker(['login', reg.host, '-u', USER, '--password-stdin'], { input: `${PASSWORD}\n` })).code, 0);
+    reg.tokenRequests.length = 0;
+    const r = await d.docker(['push', ref]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /: Pushed/);
+    assert.ok(reg.tokenRequests.some((t) => t.authenticated && t.scopes.includes('repository:test/bb:pull,push')), JSON.stringify(reg.tokenRequests));
+    assert.ok(reg.tokenRequests.every((t) => !t.scopes.includes('repository:test/bb:pull')), JSON.stringify(reg.tokenRequests));
+
+    const copy = `${reg.host}/test/copy:1`;
+    assert.equal((await d.docker(['tag', ref, copy])).code, 0);
+    reg.tokenRequests.length = 0;
+    const m = await d.docker(['push', copy]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stdout, /Mounted from test\/bb/);
+    assert.ok(reg.tokenRequests.some((t) => t.scopes.includes('repository:test/copy:pull,push') && t.scopes.includes('repository:test/bb:pull')), JSON.stringify(reg.tokenRequests));
+    assert.equal(pushedDigest(m.stdout, '1'), pushedDigest(r.stdout, '1'));
+  });
+});
