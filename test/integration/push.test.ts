@@ -4,7 +4,7 @@
  * tokens. What brig pushed is read back by `docker pull` through brig and by skopeo.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TEST_MARK } from '../leaks.js';
@@ -161,6 +161,74 @@ describe('push to a TLS registry with Basic auth', () => {
     const digest = pushedDigest(r.stdout, '1');
     const cert = ['--cert-dir', join(reg.certsDir, reg.host), '--creds', `${USER}:${PASSWORD}`];
     assert.equal(await skopeoDigest(ref, cert), digest);
+  });
+});
+
+describe('brig login, push, pull, logout and run of a missing image (TLS + Basic registry)', () => {
+  let tmp: string;
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  before(async () => {
+    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-cli-`);
+    reg = await startRegistry('tls-basic', tmp);
+    d = await startDaemon({ extraArgs: ['--certs-dir', reg.certsDir] });
+  });
+  after(async () => {
+    await d?.stop();
+    await reg?.stop();
+    if (tmp) await removeDir(tmp);
+  });
+
+  test('round trip through brig\'s own CLI; credentials in $DOCKER_CONFIG/config.json (0600), never in the daemon', async () => {
+    const ref = `${reg.host}/test/cli:1`;
+    assert.equal((await d.brig(['tag', 'busybox:latest', ref])).code, 0);
+    const denied = await d.brig(['push', ref]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /unauthorized: authentication required/);
+
+    const wrong = await d.brig(['login', '-u', USER, '--password-stdin', reg.host], { input: 'wrong\n' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /401 Unauthorized/);
+    const login = await d.brig(['login', '-u', USER, '--password-stdin', reg.host], { input: `${PASSWORD}\n` });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    const cfgPath = join(d.configDir, 'config.json');
+    assert.equal((await stat(cfgPath)).mode & 0o777, 0o600);
+    const cfg = JSON.parse(await readFile(cfgPath, 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(cfg.auths[reg.host]!.auth, 'base64').toString(), `${USER}:${PASSWORD}`);
+
+    const pushed = await d.brig(['push', ref]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.match(pushed.stdout, /: Pushed/);
+    const digest = pushedDigest(pushed.stdout, '1');
+    const id = (await inspect(d, ref)).Id;
+    // the docker CLI reads what brig login wrote
+    const viaDocker = await d.docker(['push', ref]);
+    assert.equal(viaDocker.code, 0, viaDocker.stderr);
+    assert.match(viaDocker.stdout, /Layer already exists/);
+
+    assert.equal((await d.brig(['rmi', ref, 'busybox:latest'])).code, 0);
+    const pulled = await d.brig(['pull', ref]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.match(pulled.stdout, /: Pull complete/);
+    assert.match(pulled.stdout, new RegExp(`Digest: ${digest}`));
+    assert.equal((await inspect(d, ref)).Id, id);
+
+    assert.equal((await d.brig(['rmi', ref])).code, 0);
+    const run = await d.brig(['run', '--rm', ref, 'echo', 'pulled by run']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'pulled by run\n');
+    assert.match(run.stderr, new RegExp(`Unable to find image '${ref}' locally`));
+    assert.match(run.stderr, /Pull complete/);
+
+    const logout = await d.brig(['logout', reg.host]);
+    assert.equal(logout.code, 0, logout.stderr);
+    assert.match(logout.stdout, new RegExp(`Removing login credentials for ${reg.host}`));
+    const after = JSON.parse(await readFile(cfgPath, 'utf8')) as { auths: Record<string, unknown> };
+    assert.equal(after.auths[reg.host], undefined);
+    const again = await d.brig(['pull', ref]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /pull access denied/);
   });
 });
 
