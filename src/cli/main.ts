@@ -30,6 +30,7 @@ import { logsCommand } from './commands/logs.js';
 import { pauseCommand, unpauseCommand } from './commands/pause.js';
 import { portCommand } from './commands/port.js';
 import { psCommand } from './commands/ps.js';
+import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/registry.js';
 import { renameCommand } from './commands/rename.js';
 import { restartCommand } from './commands/restart.js';
 import { rmCommand } from './commands/rm.js';
@@ -73,6 +74,10 @@ export const COMMANDS: readonly Command[] = [
   tagCommand,
   rmiCommand,
   historyCommand,
+  pullCommand,
+  pushCommand,
+  loginCommand,
+  logoutCommand,
   saveCommand,
   loadCommand,
   systemCommand,

@@ -24,6 +24,7 @@ import type {
   ContainerUpdateResponse,
   ContainerWaitResponse,
   EventMessage,
+  JsonMessage,
   ImageInspect,
   ImageSummary,
   InfoResponse,
@@ -684,6 +685,33 @@ export class EngineClient {
     }
     if (id === undefined) throw new EngineError('ERR_INTERNAL', 'the daemon did not report the imported image ID');
     return id;
+  }
+
+  // ── registry ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * `docker pull`: `POST /images/create?fromImage=&tag=`; yields the progress messages. `registryAuth`
+   * is the encoded `X-Registry-Auth` value. Errors: ApiError before the stream, ProgressError in it.
+   */
+  async *pullImage(fromImage: string, options: { tag?: string; platform?: string; registryAuth?: string; signal?: AbortSignal } = {}): AsyncGenerator<JsonMessage> {
+    const res = await this.send('POST', '/images/create', {
+      query: { fromImage, tag: options.tag, platform: options.platform },
+      headers: { 'X-Registry-Auth': options.registryAuth ?? '' }, signal: options.signal,
+    });
+    yield* jsonMessages(res);
+  }
+
+  /** `docker push`: `POST /images/{name}/push?tag=` (no tag = every tag); yields the progress messages. */
+  async *pushImage(name: string, options: { tag?: string; registryAuth?: string; signal?: AbortSignal } = {}): AsyncGenerator<JsonMessage> {
+    const res = await this.send('POST', `/images/${pathParam(name)}/push`, {
+      query: { tag: options.tag }, headers: { 'X-Registry-Auth': options.registryAuth ?? '' }, signal: options.signal,
+    });
+    yield* jsonMessages(res);
+  }
+
+  /** `docker login`: `POST /auth`; the daemon checks the credentials against the registry. */
+  async login(auth: { username: string; password: string; serveraddress: string }, options: { signal?: AbortSignal } = {}): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.request('POST', '/auth', { body: auth, signal: options.signal });
   }
 
   // ── local image management ───────────────────────────────────────────────────────────────────

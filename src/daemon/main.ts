@@ -19,6 +19,7 @@ import { EventBus } from '../events/event-bus.js';
 import { GarbageCollector } from '../image/gc.js';
 import { ImageStore } from '../image/image-store.js';
 import { ImagePuller } from '../image/pull.js';
+import { ImagePusher } from '../image/push.js';
 import { DEFAULT_CERTS_DIR } from '../image/registry/endpoint.js';
 import { Registries } from '../image/registry/registries.js';
 import { LocalImageService } from '../engine/local-images.js';
@@ -188,6 +189,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   await containers.recover();
   const registries = new Registries({ certsDir: o.certsDir, insecureRegistries: o.insecureRegistries });
   const puller = new ImagePuller({ meta, content, layers, storeLock: images.storeLock, registries });
+  const pusher = new ImagePusher({ meta, content, storeLock: images.storeLock, registries });
   const gc = new GarbageCollector(meta, content, layers, images.storeLock);
   const swept = await gc.sweepOrphans();
   if (swept.leftovers + swept.blobs.length + swept.layers.length > 0) {
@@ -196,7 +198,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   // An image deleted while stopped containers used it goes once the last of them is removed.
   containers.listen({ removed: () => { if (meta.retainedImageIds().length > 0) void gc.collect().catch((err: unknown) => log(`gc: ${(err as Error).message}`)); } });
   const localImages = new LocalImageService({ images, meta, content, containers, events, gc });
-  const engine: Engine = { containers, exec, images, puller, registries, localImages, events, system };
+  const engine: Engine = { containers, exec, images, puller, pusher, registries, localImages, events, system };
   const gid = await groupId(o.group);
   if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
   const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });

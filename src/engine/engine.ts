@@ -5,6 +5,7 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../image/image-store.js';
 import type { ImagePuller } from '../image/pull.js';
+import type { ImagePusher } from '../image/push.js';
 import type { Registries } from '../image/registry/registries.js';
 import type { ContainerService } from './containers.js';
 import type { ExecService } from './exec.js';
@@ -17,6 +18,8 @@ export interface Engine {
   images: ImageStore;
   /** `docker pull` (registry → image store). */
   puller: ImagePuller;
+  /** `docker push` (image store → registry). */
+  pusher: ImagePusher;
   /** Registry access shared by pull, push and login. */
   registries: Registries;
   /** tag, rmi, history, prune, df, save, load. */

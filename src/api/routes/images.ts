@@ -8,7 +8,7 @@ import { toDockerImageInspect, toDockerImageSummary } from '../docker/image-view
 import { labelsMatch, parseUntil } from '../docker/ps-filter.js';
 import { queryBool, queryFilters, resOf, sendJson } from '../respond.js';
 import type { Router } from '../router.js';
-import { pullImage } from './registry.js';
+import { pullImage, pushImage } from './registry.js';
 
 export function imageRoutes(router: Router, engine: Engine): void {
   const tags = (img: ImageRecord) => img.repoTags.map(familiarName);
@@ -32,6 +32,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
     const img = engine.images.resolve(ctx.params['name']!);
     sendJson(ctx, 200, toDockerImageInspect(img, tags(img)));
   });
+
+  router.add('POST', '/images/{name*}/push', async (ctx) => pushImage(ctx, engine, ctx.params['name']!));
 
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');

@@ -1,13 +1,13 @@
 /**
- * Registry endpoints: `POST /images/create?fromImage=` (docker pull, a JSON progress stream) and
+ * Registry endpoints: `POST /images/create?fromImage=` (docker pull, a JSON progress stream),
+ * `POST /images/{name}/push` (docker push, the same kind of stream) and
  * `POST /auth` (docker login). Credentials arrive in `X-Registry-Auth` or the body, are used for
  * this request only, and are never stored or logged.
  */
 import type { Engine } from '../../engine/engine.js';
 import { EngineError } from '../../errors.js';
-import type { ProgressMessage } from '../../image/pull.js';
 import { familiarName, fullName, parseReference, repositoryName, type ImageRef } from '../../image/reference.js';
-import { decodeRegistryAuth, parseAuthConfig } from '../../image/registry/auth.js';
+import { decodeRegistryAuth, parseAuthConfig, type Credentials } from '../../image/registry/auth.js';
 import { parsePlatform } from '../../image/registry/manifest.js';
 import { isDigest } from '../../util/digest.js';
 import { messageOf } from '../errors.js';
@@ -35,15 +35,43 @@ export async function pullImage(ctx: RouteContext, engine: Engine, fromImage: st
   const ref = pullReference(fromImage, ctx.query.get('tag') ?? '');
   const platformParam = ctx.query.get('platform') ?? '';
   const platform = platformParam ? parsePlatform(platformParam) : undefined;
+  const credentials = registryAuth(ctx);
+  await streamProgress(ctx, async (write, signal) => {
+    await engine.puller.pull({ ref, credentials, signal, progress: write, ...(platform ? { platform } : {}) });
+    engine.events.publish('image', 'pull', familiarName(ref.digest ? `${repositoryName(ref)}@${ref.digest}` : fullName(ref)), { name: familiarName(fullName(ref.digest ? { ...ref, tag: null } : ref)) });
+  });
+}
+
+/** `POST /images/{name}/push?tag=` (docker push; no tag = every tag of the repository). */
+export async function pushImage(ctx: RouteContext, engine: Engine, name: string): Promise<void> {
+  const credentials = registryAuth(ctx);
+  const tag = ctx.query.get('tag') ?? '';
+  await streamProgress(ctx, async (write, signal) => {
+    const pushed = await engine.pusher.push({ name, tag, credentials, signal, progress: write });
+    const repo = familiarName(repositoryName(parseReference(name)));
+    for (const p of pushed) engine.events.publish('image', 'push', `${repo}:${p.tag}`, { name: `${repo}:${p.tag}` });
+  });
+}
+
+/** Credentials of this request (`X-Registry-Auth`), used for it only. */
+function registryAuth(ctx: RouteContext): Credentials {
   const header = ctx.req.headers['x-registry-auth'];
-  const credentials = decodeRegistryAuth(Array.isArray(header) ? header[0] : header);
+  return decodeRegistryAuth(Array.isArray(header) ? header[0] : header);
+}
+
+/**
+ * Runs `work` with a writer of Docker JSON progress messages. Headers go out with the first
+ * message; an error before it is an ordinary error response, after it an `errorDetail` message.
+ * The signal aborts when the client goes away.
+ */
+async function streamProgress(ctx: RouteContext, work: (write: (m: object) => void, signal: AbortSignal) => Promise<void>): Promise<void> {
   const res = resOf(ctx);
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort(new EngineError('ERR_UNAVAILABLE', 'the client went away'));
   });
   let started = false;
-  const write = (m: ProgressMessage | Record<string, unknown>) => {
+  const write = (m: object) => {
     if (!started) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       started = true;
@@ -51,9 +79,7 @@ export async function pullImage(ctx: RouteContext, engine: Engine, fromImage: st
     if (!res.destroyed) res.write(`${JSON.stringify(m)}\n`);
   };
   try {
-    const out = await engine.puller.pull({ ref, credentials, signal: abort.signal, progress: write, ...(platform ? { platform } : {}) });
-    engine.events.publish('image', 'pull', familiarName(ref.digest ? `${repositoryName(ref)}@${ref.digest}` : fullName(ref)), { name: familiarName(fullName(ref.digest ? { ...ref, tag: null } : ref)) });
-    void out;
+    await work(write, abort.signal);
   } catch (err) {
     if (!started) throw err;
     const message = messageOf(err);

@@ -10,7 +10,7 @@ import type { Router } from '../router.js';
 /** Docker endpoints brig does not implement yet: they answer 501 naming themselves. */
 const NOT_YET: [string, string][] = [
   ['GET', '/containers/{id}/attach/ws'],
-  ['POST', '/images/{name*}/push'], ['POST', '/images/{name*}/tag'], ['DELETE', '/images/{name*}'],
+  ['POST', '/images/{name*}/tag'], ['DELETE', '/images/{name*}'],
   ['GET', '/images/{name*}/history'], ['GET', '/images/search'], ['GET', '/images/get'], ['GET', '/images/{name*}/get'],
   ['POST', '/images/load'], ['POST', '/images/prune'], ['POST', '/commit'], ['POST', '/build'], ['POST', '/build/prune'],
   ['GET', '/system/df'], ['GET', '/distribution/{name*}/json'], ['POST', '/session'], ['POST', '/grpc'],

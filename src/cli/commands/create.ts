@@ -7,13 +7,14 @@
  * `Error response from daemon: …` and exit 1; warnings go to stderr.
  */
 import { write, type CliContext, type Command } from '../command.js';
+import { createPullingImage } from './registry.js';
 import { buildCreateBody, containerOptions, parseContainerArgs } from './container-flags.js';
 import { terminalSize } from './run.js';
 
 async function createContainer(ctx: CliContext, args: string[]): Promise<number> {
   const f = parseContainerArgs('create', args, { env: ctx.env });
   const body = buildCreateBody(f, { consoleSize: terminalSize(ctx.stdout) });
-  const created = await ctx.client().createContainer(body, f.name);
+  const created = await createPullingImage(ctx, body, f.name);
   for (const w of created.Warnings ?? []) await write(ctx.stderr, `WARNING: ${w}\n`);
   await write(ctx.stdout, `${created.Id}\n`);
   return 0;

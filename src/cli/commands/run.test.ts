@@ -376,13 +376,15 @@ test('run --rm with a start failure: waits for the removal, prints the daemon er
   assert.equal(r.stderr, `brig: Error response from daemon: ${message}\n\nRun 'brig run --help' for more information\n`);
 });
 
-test('run: a failed create prints the daemon error and exits 125; a permission-denied start exits 126', async (t) => {
+test('run: a missing image is pulled first; a failed pull prints the daemon error and exits 125; a permission-denied start exits 126', async (t) => {
   const daemon = await new FakeDaemon().start();
   t.after(() => daemon.stop());
   daemon.on('POST /containers/create', (_req, res) => sendJson(res, 404, { message: 'No such image: nope:latest' }));
+  const denied = "pull access denied for nope, repository does not exist or may require 'docker login'";
+  daemon.on('POST /images/create', (_req, res) => sendJson(res, 404, { message: denied }));
   const r = await runCli(daemon, ['run', 'nope']);
   assert.equal(r.code, 125);
-  assert.equal(r.stderr, "brig: Error response from daemon: No such image: nope:latest\n\nRun 'brig run --help' for more information\n");
+  assert.equal(r.stderr, `Unable to find image 'nope:latest' locally\nbrig: Error response from daemon: ${denied}\n\nRun 'brig run --help' for more information\n`);
 
   const s = await scenario(t, { startError: { status: 400, message: 'exec: "/etc": permission denied' } });
   assert.equal((await runCli(s.daemon, ['run', 'busybox', '/etc'])).code, 126);

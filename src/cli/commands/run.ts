@@ -12,6 +12,7 @@ import { isApiError } from '../../client/api-error.js';
 import type { ContainerWait } from '../../client/client.js';
 import { awaitAttached, forwardSignals, openAttachSession, type AttachSession } from '../attach.js';
 import { write, type CliContext, type CliOutput, type Command } from '../command.js';
+import { createPullingImage } from './registry.js';
 import { buildCreateBody, parseContainerArgs, runOptions, type ContainerFlags } from './container-flags.js';
 
 export {
@@ -69,7 +70,7 @@ async function runContainer(ctx: CliContext, args: string[]): Promise<number> {
 
   let id: string;
   try {
-    const created = await client.createContainer(body, f.name);
+    const created = await createPullingImage(ctx, body, f.name);
     id = created.Id;
     for (const w of created.Warnings ?? []) await write(ctx.stderr, `WARNING: ${w}\n`);
   } catch (err) {

@@ -419,10 +419,13 @@ export class RegistryClient {
     return readLimited(stream, maxBytes, `blob ${digest}`);
   }
 
-  /** HEAD of a blob: its size, or undefined when the repository does not have it. */
-  async headBlob(repo: string, digest: Digest, signal?: AbortSignal): Promise<{ size: number } | undefined> {
+  /**
+   * HEAD of a blob: its size, or undefined when the repository does not have it. A push asks with
+   * `actions` `pull,push`, so one token serves the whole push.
+   */
+  async headBlob(repo: string, digest: Digest, signal?: AbortSignal, actions: 'pull' | 'pull,push' = 'pull'): Promise<{ size: number } | undefined> {
     const res = await this.#send('HEAD', `/v2/${repo}/blobs/${digest}`, {
-      scopes: [`repository:${repo}:pull`], followRedirects: true, ...(signal ? { signal } : {}),
+      scopes: [`repository:${repo}:${actions}`], followRedirects: true, ...(signal ? { signal } : {}),
     });
     res.resume();
     if (res.statusCode === 404) return undefined;

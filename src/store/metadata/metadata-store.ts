@@ -346,6 +346,21 @@ export class MetadataStore {
     return rows.map((r) => ({ diffId: r.diff_id, digest: r.digest, mediaType: r.media_type, size: r.size, repo: r.repo }));
   }
 
+  /** Records a repo digest (`name@sha256:…`, e.g. after a push) for an existing image (idempotent; moves it). */
+  addRepoDigest(ref: string, imageId: Digest): void {
+    this.#db.prepare('INSERT INTO repo_digests (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
+      .run(ref, imageId);
+    this.#images.clear();
+  }
+
+  /** The tags of one repository (`127.0.0.1:5000/test/x` → its `…:tag` rows), sorted by tag. */
+  tagsOfRepository(repo: string): { ref: string; imageId: Digest }[] {
+    const prefix = `${repo}:`;
+    const rows = this.#db.prepare('SELECT ref, image_id FROM tags WHERE substr(ref, 1, ?) = ? ORDER BY ref')
+      .all(prefix.length, prefix) as { ref: string; image_id: Digest }[];
+    return rows.filter((r) => !r.ref.slice(prefix.length).includes('/')).map((r) => ({ ref: r.ref, imageId: r.image_id }));
+  }
+
   // ── local image management (tag, rmi, gc) ───────────────────────────────────────────────────
 
   /** Points the normalised tag `ref` at an image; returns the image it moved away from, if any. */
