@@ -80,7 +80,7 @@ describe('brig CLI', () => {
   });
 
   test('errors: unknown image, unknown container, bad flags', async () => {
-    const img = await d.brig(['run', '--rm', 'nosuchimage']);
+    const img = await d.brig(['run', '--rm', '--pull', 'never', 'nosuchimage']);
     assert.equal(img.code, 125);
     assert.match(img.stderr, /No such image: nosuchimage/);
     const ctr = await d.brig(['stop', 'nosuch']);

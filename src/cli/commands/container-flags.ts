@@ -58,6 +58,7 @@ export const containerOptions = {
   'security-opt': { type: 'string', multiple: true, description: 'Security Options (seccomp=FILE reads the profile from FILE)' },
   'stop-signal': { type: 'string', description: 'Signal to stop the container' },
   'stop-timeout': { type: 'string', valueName: 'int', description: 'Timeout (in seconds) to stop a container' },
+  pull: { type: 'string', valueName: 'string', description: 'Pull image before running ("always", "missing", "never") (default "missing")' },
   tty: { type: 'boolean', short: 't', description: 'Allocate a pseudo-TTY' },
   user: { type: 'string', short: 'u', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   workdir: { type: 'string', short: 'w', description: 'Working directory inside the container' },
@@ -74,8 +75,12 @@ export const runOptions = {
 export type AttachStream = 'stdin' | 'stdout' | 'stderr';
 
 /** Everything `run`/`create` need from their command line, before talking to the daemon. */
+export type PullPolicy = 'always' | 'missing' | 'never';
+
 export interface ContainerFlags {
   image: string;
+  /** `--pull`: when the CLI pulls the image (the daemon never pulls on create). */
+  pull: PullPolicy;
   /** The container command: everything after IMAGE, untouched (flags included). */
   cmd: string[];
   name: string | undefined;
@@ -278,10 +283,15 @@ export function parseContainerArgs(command: 'run' | 'create', args: string[], op
   if (logDriver === 'none' && (v['log-opt'] ?? []).length > 0) throw new UsageError(`invalid logging opts for driver ${logDriver}`);
   const healthcheck = buildHealthcheck(health);
   const rm = v.rm === true;
+  const pull = v.pull ?? 'missing';
+  if (pull !== 'always' && pull !== 'missing' && pull !== 'never') {
+    throw new UsageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  }
   if (rm && restart.Name !== '' && restart.Name !== 'no') throw new UsageError('conflicting options: cannot specify both --restart and --rm');
 
   return {
     image,
+    pull,
     cmd,
     name: v.name,
     detach: v.detach === true,

@@ -14,7 +14,7 @@ import { terminalSize } from './run.js';
 async function createContainer(ctx: CliContext, args: string[]): Promise<number> {
   const f = parseContainerArgs('create', args, { env: ctx.env });
   const body = buildCreateBody(f, { consoleSize: terminalSize(ctx.stdout) });
-  const created = await createPullingImage(ctx, body, f.name);
+  const created = await createPullingImage(ctx, body, f.name, f.pull);
   for (const w of created.Warnings ?? []) await write(ctx.stderr, `WARNING: ${w}\n`);
   await write(ctx.stdout, `${created.Id}\n`);
   return 0;

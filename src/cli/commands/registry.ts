@@ -9,6 +9,7 @@ import type { ContainerCreateRequest, ContainerCreateResponse, JsonMessage } fro
 import { parseCommandArgs, type OptionSpecs } from '../args.js';
 import { UsageError, write, type CliContext, type Command } from '../command.js';
 import { registryAuthHeader, saveAuth, serverKey } from '../registry-auth.js';
+import type { PullPolicy } from './container-flags.js';
 
 /**
  * Prints a progress stream as plain lines (`abc123: Pull complete`, `Digest: …`); byte-count
@@ -37,12 +38,17 @@ export async function pullWithProgress(ctx: CliContext, name: string, out: Writa
  * `POST /containers/create`, pulling a missing image first like the docker CLI: on `No such image`
  * it prints `Unable to find image 'x:latest' locally`, pulls with progress on stderr and retries.
  */
-export async function createPullingImage(ctx: CliContext, body: ContainerCreateRequest, name: string | undefined, platform?: string): Promise<ContainerCreateResponse> {
+export async function createPullingImage(ctx: CliContext, body: ContainerCreateRequest, name: string | undefined,
+  policy: PullPolicy = 'missing', platform?: string): Promise<ContainerCreateResponse> {
+  if (policy === 'always' && typeof body.Image === 'string' && body.Image !== '') {
+    await pullWithProgress(ctx, body.Image, ctx.stderr, platform);
+    return ctx.client().createContainer(body, name);
+  }
   try {
     return await ctx.client().createContainer(body, name);
   } catch (err) {
     const image = body.Image;
-    if (!isApiError(err, 404) || !err.message.startsWith('No such image') || typeof image !== 'string' || image === '') throw err;
+    if (policy === 'never' || !isApiError(err, 404) || !err.message.startsWith('No such image') || typeof image !== 'string' || image === '') throw err;
     const shown = hasTagOrDigest(image) ? image : `${image}:latest`;
     await write(ctx.stderr, `Unable to find image '${shown}' locally\n`);
     await pullWithProgress(ctx, image, ctx.stderr, platform);

@@ -390,6 +390,27 @@ test('run: a missing image is pulled first; a failed pull prints the daemon erro
   assert.equal((await runCli(s.daemon, ['run', 'busybox', '/etc'])).code, 126);
 });
 
+test('run --pull never does not pull; --pull always pulls first; a bad policy is a usage error', async (t) => {
+  const daemon = await new FakeDaemon().start();
+  t.after(() => daemon.stop());
+  let pulls = 0;
+  daemon.on('POST /containers/create', (_req, res) => sendJson(res, 404, { message: 'No such image: nope:latest' }));
+  daemon.on('POST /images/create', (_req, res) => {
+    pulls++;
+    sendJson(res, 404, { message: 'manifest unknown' });
+  });
+  const never = await runCli(daemon, ['run', '--pull', 'never', 'nope']);
+  assert.equal(never.code, 125);
+  assert.equal(never.stderr, "brig: Error response from daemon: No such image: nope:latest\n\nRun 'brig run --help' for more information\n");
+  assert.equal(pulls, 0);
+  const always = await runCli(daemon, ['run', '--pull=always', 'nope']);
+  assert.equal(always.code, 125);
+  assert.equal(pulls, 1);
+  const bad = await runCli(null, ['run', '--pull', 'sometimes', 'busybox']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid pull option: 'sometimes'/);
+});
+
 test('run: flag errors exit 125 with a pointer to --help; no daemon is needed', async () => {
   const r = await runCli(null, ['run', '--bogus', 'busybox']);
   assert.equal(r.code, 125);

@@ -70,7 +70,7 @@ async function runContainer(ctx: CliContext, args: string[]): Promise<number> {
 
   let id: string;
   try {
-    const created = await createPullingImage(ctx, body, f.name);
+    const created = await createPullingImage(ctx, body, f.name, f.pull);
     id = created.Id;
     for (const w of created.Warnings ?? []) await write(ctx.stderr, `WARNING: ${w}\n`);
   } catch (err) {
