@@ -15,8 +15,9 @@ fi
 # libc6-dev for the static syscall probe the security tests build; make, g++ and python3 for node-gyp
 # (brig's native addon, better-sqlite3); docker-registry, skopeo, apache2-utils (htpasswd -B) and openssl
 # for the registry tests (a real registry on 127.0.0.1: plain, TLS + Basic, Bearer); debootstrap for
-# bench/pull (a Debian image pushed into a local registry).
-PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3 docker-registry skopeo apache2-utils openssl debootstrap)
+# bench/pull (a Debian image pushed into a local registry); container networking through netavark and
+# aardvark-dns (/usr/lib/podman/), host curl for the network tests, nftables (`nft list tables`) for the leak check.
+PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3 docker-registry skopeo apache2-utils openssl debootstrap netavark aardvark-dns curl nftables)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
