@@ -44,9 +44,9 @@ const explicit = args.filter((a) => !a.startsWith('--'));
 if (explicit.length) {
   ok = await tier('selected', explicit, 1);
 } else {
-  // Unit tests: beside the code, plus the test helpers' own (dist/test/*.test.js, not recursive).
+  // Unit tests: beside the code (src, bench), plus the test helpers' own (dist/test/*.test.js, not recursive).
   const helperTests = readdirSync(join(dist, 'test')).filter((f) => f.endsWith('.test.js')).map((f) => join(dist, 'test', f));
-  ok = (await tier('unit', [...list('src'), ...helperTests.sort()], true)) && ok;
+  ok = (await tier('unit', [...list('src'), ...list('bench'), ...helperTests.sort()], true)) && ok;
   if (!args.includes('--unit')) {
     const snapDir = mkdtempSync(join(tmpdir(), 'brig-leaks-'));
     const snap = join(snapDir, 'before.json');

@@ -246,6 +246,17 @@ export function itemKey(item: string): string {
   return i < 0 ? item : item.slice(0, i);
 }
 
+/** Items of `after` beyond those of `before`, compared by `key` and counted (a second copy of an item is new). */
+export function addedItems(before: readonly string[], after: readonly string[], key: (item: string) => string = (x) => x): string[] {
+  const left = new Map<string, number>();
+  for (const x of before) left.set(key(x), (left.get(key(x)) ?? 0) + 1);
+  return after.filter((x) => {
+    const n = left.get(key(x)) ?? 0;
+    if (n > 0) left.set(key(x), n - 1);
+    return n === 0;
+  });
+}
+
 /** What may appear in a category without being a leak. */
 const TOLERATED: Partial<Record<keyof HostSnapshot, (item: string) => boolean>> = { iptables: toleratedIptables };
 
@@ -257,16 +268,7 @@ const TOLERATED: Partial<Record<keyof HostSnapshot, (item: string) => boolean>> 
 export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Partial<HostSnapshot> {
   const out: Partial<HostSnapshot> = {};
   for (const k of Object.keys(after) as (keyof HostSnapshot)[]) {
-    const left = new Map<string, number>();
-    for (const x of before[k] ?? []) left.set(itemKey(x), (left.get(itemKey(x)) ?? 0) + 1);
-    const added = after[k].filter((x) => {
-      const n = left.get(itemKey(x)) ?? 0;
-      if (n > 0) {
-        left.set(itemKey(x), n - 1);
-        return false;
-      }
-      return !TOLERATED[k]?.(x);
-    });
+    const added = addedItems(before[k] ?? [], after[k], itemKey).filter((x) => !TOLERATED[k]?.(x));
     if (added.length) out[k] = added;
   }
   return out;

@@ -3,11 +3,13 @@
  *
  * `runBench()` starts a reference dockerd (Debian's docker.io 20.10) and a brig daemon side by side,
  * both private and temporary: the dockerd on its own socket, data root, exec root, pid file, config
- * file, cgroup parent and bridge (`brigbench0`, 10.213.90.1/24), and brig on its own socket, data
- * root, run root and cgroup parent, all under `/tmp/brig-bench-*`. Both get the same busybox rootfs
+ * file, cgroup parent and bridge (`brigbench0`, 10.213.250.1/24, with its iptables rules), and brig
+ * on its own socket, data root, run root, cgroup parent, bridge (`brigbench1`) and address pool
+ * (10.213.252.0/22), all under `/tmp/brig-bench-*`. Both get the same busybox rootfs
  * (built from the host's /bin/busybox) as busybox:latest. The bench then drives both with the same
- * docker CLI. On every exit path, Ctrl-C included, the containers, daemons, bridge, cgroups, temp
- * dirs and the files dockerd writes outside its roots are removed again, and leftovers are reported.
+ * docker CLI. On every exit path, Ctrl-C included, the containers, daemons, bridges, the iptables
+ * rules and chains both engines added, cgroups, temp dirs and the files dockerd writes outside its
+ * roots are removed again, and leftovers are reported.
  *
  * Common options: --only ENGINE, --json, --check (exit 1 when brig misses the bench's goal) and
  * --brig-debug (brig logs every request with its duration; the bench prints the slowest routes).
@@ -20,6 +22,8 @@ import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { writeBusyboxRootfsTar } from '../../src/cli/busybox-rootfs.js';
+import { addedItems } from '../../test/leaks.js';
+import { iptablesCleanup, parseIptablesSave } from './firewall.js';
 import {
   deadline, httpRequest, isAlive, killChildren, mapLimit, must, ping, progress, readFileSyncSafe, run, setStopping, sleep,
   isStopping, type HttpResult, type ProcResult, type RunOptions,
@@ -31,7 +35,14 @@ const BRIG = join(REPO, 'bin', 'brig');
 export const BUSYBOX = '/bin/busybox';
 export const IMAGE = 'busybox:latest';
 export const BRIDGE = 'brigbench0';
-const BRIDGE_ADDR = '10.213.90.1/24';
+const BRIDGE_ADDR = '10.213.250.1/24';
+/** brig's default bridge and address pool in the benches (daemon options `--bridge-name`, `--default-address-pool`). */
+export const BRIG_BRIDGE = 'brigbench1';
+const BRIG_POOL = 'base=10.213.252.0/22,size=22';
+/** What in iptables is the benches' (both engines' bridges and subnets); DOCKER* chains count too. */
+const BENCH_NET = /brigbench|10\.213\.25[0-5]\./;
+/** Of that, brig's: left after brig stopped with no container, it is a brig leak worth reporting. */
+const BRIG_NET = /brigbench1|10\.213\.25[2-5]\./;
 const POLICY_RC = '/usr/sbin/policy-rc.d';
 
 export type EngineName = 'brig' | 'dockerd';
@@ -118,6 +129,11 @@ export interface DaemonHandle {
   /** The daemon's private data root (--data-root). */
   dataRoot: string;
   version?: string;
+  /**
+   * brig only: why its containers cannot get a network of the bench's own (the daemon options it
+   * lacks); its default network is then not a bridge, so a bench must not time bridge cases on it.
+   */
+  noBridge?: string;
 }
 
 interface CleanupState {
@@ -131,6 +147,8 @@ interface CleanupState {
   daemons: DaemonHandle[];
   /** A bench's own cleanups (BenchContext.onCleanup), run last first right after the running commands are killed. */
   benchCleanups: (() => Promise<void>)[];
+  /** iptables-save and ip6tables-save (parsed) before the daemons started: what appears later and is the bench's is removed. */
+  iptablesBefore?: string[];
 }
 
 function cliEnv(socket: string, configDir: string): NodeJS.ProcessEnv {
@@ -201,9 +219,10 @@ async function startDockerd(state: CleanupState, root: string, rand: string, doc
     '--pidfile', join(dir, 'docker.pid'),
     '--config-file', config,
     '--bridge', BRIDGE, // its own bridge: `--bridge none` would delete the host's docker0
-    '--iptables=false',
-    '--ip-masq=false',
-    '--ip-forward=false', // else dockerd sets net.ipv4.ip_forward=1 on the host
+    // Its bridge network as Docker sets it up (NAT and filter rules; removed by the cleanup, dockerd keeps them).
+    '--iptables=true',
+    '--ip-masq=true',
+    '--ip-forward=false', // else dockerd sets net.ipv4.ip_forward=1 and the FORWARD policy DROP on the host
     '--userland-proxy=false',
     '--log-driver', 'json-file',
     '--storage-driver', 'overlay2',
@@ -227,11 +246,16 @@ async function startBrig(state: CleanupState, root: string, rand: string, debug:
   const runRoot = join(dir, 'run');
   const cgroupParent = `/brig-bench-${rand}`;
   const args = [BRIG, 'daemon', '--socket', socket, '--data-root', join(dir, 'data'), '--run-root', runRoot, '--cgroup-parent', cgroupParent];
+  // Its own bridge and addresses, never the host's brig0 and pool; a brig without these options has no bridge network.
+  const help = (await run(process.execPath, [BRIG, 'daemon', '--help'], process.env)).stdout;
+  const lacking = ['--bridge-name', '--default-address-pool'].filter((o) => !help.includes(o));
+  if (lacking.length === 0) args.push('--bridge-name', BRIG_BRIDGE, '--default-address-pool', BRIG_POOL);
   if (debug) args.push('--debug');
   progress(`starting the brig daemon on ${socket}${debug ? ' (--debug: every request is logged with its duration)' : ''}`);
   return spawnDaemon(state, {
     name: 'brig', socket, logFile: join(dir, 'brig.log'), env: cliEnv(socket, join(dir, 'cli-config')),
     cgroupParent, runcRoot: join(runRoot, 'runc'), dataRoot: join(dir, 'data'),
+    ...(lacking.length ? { noBridge: `brig daemon has no ${lacking.join(' or ')} option (issue 5): the bench cannot give it a bridge of its own` } : {}),
   }, process.execPath, args, 30_000);
 }
 
@@ -392,6 +416,7 @@ async function doCleanup(state: CleanupState, docker: string | undefined): Promi
     }
   }
 
+  await cleanupNetwork(state, note);
   if (state.bridge) {
     const r = await run('ip', ['link', 'del', BRIDGE], process.env, { cleanup: true }).catch(() => undefined);
     if (r?.code !== 0 && (await run('ip', ['link', 'show', BRIDGE], process.env, { cleanup: true })).code === 0) note(`could not delete bridge ${BRIDGE}`);
@@ -412,6 +437,53 @@ async function doCleanup(state: CleanupState, docker: string | undefined): Promi
     state.policyRcCreated = false;
   }
   return problems;
+}
+
+/** Both families' iptables-save output as parseIptablesSave lines. */
+async function iptablesLines(): Promise<string[]> {
+  const out: string[] = [];
+  for (const [family, bin] of [['ip', 'iptables-save'], ['ip6', 'ip6tables-save']] as const) {
+    const r = await run(bin, [], process.env, { cleanup: true });
+    if (r.code !== 0) throw new Error(`${bin} failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
+    out.push(...parseIptablesSave(family, r.stdout));
+  }
+  return out;
+}
+
+/**
+ * After the daemons stopped: brig's bridge (and any veth still on a bench bridge) and the iptables
+ * rules and chains of both engines. dockerd keeps its chains by design; brig's own leftovers are reported.
+ */
+async function cleanupNetwork(state: CleanupState, note: (p: string) => void): Promise<void> {
+  const links = JSON.parse((await run('ip', ['-j', 'link', 'show'], process.env, { cleanup: true })).stdout || '[]') as { ifname: string; master?: string }[];
+  for (const l of links.filter((x) => x.master?.startsWith('brigbench'))) {
+    note(`deleting ${l.ifname}, left on bridge ${l.master}`);
+    await run('ip', ['link', 'del', l.ifname], process.env, { cleanup: true });
+  }
+  if (links.some((l) => l.ifname === BRIG_BRIDGE)) {
+    note(`brig left its bridge ${BRIG_BRIDGE}: deleting it`);
+    await run('ip', ['link', 'del', BRIG_BRIDGE], process.env, { cleanup: true });
+  }
+  const before = state.iptablesBefore;
+  if (!before) return;
+  let after: string[];
+  try {
+    after = await iptablesLines();
+  } catch (err) {
+    note(`cannot read iptables to remove the engines' rules: ${(err as Error).message}`);
+    return;
+  }
+  const brigLeft = addedItems(before, after).filter((x) => BRIG_NET.test(x));
+  if (brigLeft.length) note(`brig left ${brigLeft.length} iptables rule(s) of its network: ${brigLeft.join('; ')}`);
+  const cmds = iptablesCleanup(before, after, BENCH_NET);
+  if (cmds.length) progress(`cleanup: removing ${cmds.filter((c) => c[3] !== '-F').length} iptables rule(s) and chain(s) of the engines`);
+  for (const [bin, ...args] of cmds) {
+    const r = await run(bin!, args, process.env, { cleanup: true });
+    if (r.code !== 0) note(`${bin} ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  }
+  const left = iptablesCleanup(before, await iptablesLines().catch(() => after), BENCH_NET);
+  if (left.length) note(`iptables still has the engines' rules or chains (${left.length} command(s) would remove them)`);
+  state.iptablesBefore = undefined;
 }
 
 async function stopDaemon(d: DaemonHandle, note: (p: string) => void): Promise<void> {
@@ -508,6 +580,8 @@ export type BenchResults<B, G extends { met: boolean }> = { host: HostInfo } & B
   /** With --brig-debug: brig's request timings during the bench, slowest total first. */
   brigRequests?: RouteTiming[];
   goal?: G;
+  /** What the bench could not measure and why (set by the bench: the bench then fails). */
+  incomplete?: string[];
 };
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -641,7 +715,7 @@ function footerLines(r: BenchResults<unknown, { met: boolean }>): string[] {
   out.push('');
   out.push(`bench took ${r.benchSeconds.toFixed(1)} s`);
   out.push(r.cleanup.length ? `cleanup PROBLEMS: ${r.cleanup.join('; ')}` :
-    `cleanup: no containers left in ${r.noContainersLeft.join(' or ')} (docker ps -a and runc state empty); daemons stopped; ${r.host.dockerd ? `bridge ${BRIDGE}, ` : ''}cgroups and temp dir removed`);
+    `cleanup: no containers left in ${r.noContainersLeft.join(' or ')} (docker ps -a and runc state empty); daemons stopped; ${r.host.dockerd ? `bridge ${BRIDGE}, ` : ''}the engines' iptables rules, cgroups and temp dir removed`);
   return out;
 }
 
@@ -703,6 +777,7 @@ export async function runBench<O, B extends { image: ImageCheck }, G extends { m
     await chmod(state.root, 0o700);
     const rand = randomBytes(4).toString('hex');
 
+    state.iptablesBefore = await iptablesLines();
     const daemons: DaemonHandle[] = [];
     if (o.engines.includes('brig')) daemons.push(await startBrig(state, state.root, rand, o.brigDebug));
     if (dockerd) {
@@ -759,6 +834,10 @@ export async function runBench<O, B extends { image: ImageCheck }, G extends { m
   r.benchSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const text = (): string => [hostLine(spec.title, r.host), spec.method(r), imageLine(r.image), '', ...spec.report(r), ...footerLines(r)].join('\n');
   process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${text()}\n`);
+  if (r.incomplete?.length) {
+    process.stderr.write(`${prog}: not measured: ${r.incomplete.join('; ')}\n`);
+    return 1;
+  }
   if (r.cleanup.length) return 1;
   if (o.check && !(r.goal?.met ?? false)) return 1;
   return 0;
