@@ -11,7 +11,8 @@
         "src/xattr.c",
         "src/sock.c",
         "src/poller.c",
-        "src/mount.c"
+        "src/mount.c",
+        "src/netns.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "_FORTIFY_SOURCE=2"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wformat=2",

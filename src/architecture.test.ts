@@ -21,13 +21,14 @@ const ALLOWED: Record<string, string[]> = {
   runtime: ['errors', 'util', 'model', 'native'],
   logs: ['errors', 'util', 'model'],
   events: ['errors', 'util', 'model'],
-  engine: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'native'],
-  api: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'engine', 'native'],
+  network: ['errors', 'util', 'model', 'store', 'native'],
+  engine: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'network', 'native'],
+  api: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'network', 'engine', 'native'],
   client: ['errors', 'util'],
   cli: ['errors', 'util', 'client'],
   /** The addon's wrapper is a leaf: syscalls only, no brig logic. */
   native: ['errors'],
-  daemon: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'engine', 'api', 'native'],
+  daemon: ['errors', 'util', 'model', 'store', 'image', 'security', 'spec', 'runtime', 'logs', 'events', 'network', 'engine', 'api', 'native'],
 };
 
 function moduleOf(file: string): string {

@@ -60,7 +60,8 @@ bool register_constants(napi_env env, napi_value exports) {
 static napi_value init(napi_env env, napi_value exports) {
   if (!register_constants(env, exports) || !register_fs(env, exports) ||
       !register_xattr(env, exports) || !register_sock(env, exports) ||
-      !register_poller(env, exports) || !register_mount(env, exports))
+      !register_poller(env, exports) || !register_mount(env, exports) ||
+      !register_netns(env, exports))
     return NULL;
   return exports;
 }

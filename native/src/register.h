@@ -11,5 +11,6 @@ bool register_sock(napi_env env, napi_value exports);
 bool register_poller(napi_env env, napi_value exports);
 bool register_constants(napi_env env, napi_value exports);
 bool register_mount(napi_env env, napi_value exports);
+bool register_netns(napi_env env, napi_value exports);
 
 #endif

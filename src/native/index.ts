@@ -146,6 +146,8 @@ interface Addon {
   close(fd: number): void;
   mountOverlay(target: PathArg, options: string): void;
   umount2(target: PathArg, flags: number): void;
+  createNetns(path: PathArg): void;
+  removeNetns(path: PathArg): boolean;
   fsetxattr(fd: number, name: PathArg, value: Uint8Array, flags: number): void;
   lsetxattr(path: PathArg, name: PathArg, value: Uint8Array, flags: number): void;
   fgetxattr(fd: number, name: PathArg): Buffer;
@@ -311,6 +313,24 @@ export function mountOverlay(target: PathArg, options: string): void {
 /** umount2(2); flags MNT_DETACH / UMOUNT_NOFOLLOW. */
 export function umount2(target: PathArg, flags = 0): void {
   addon.umount2(target, flags);
+}
+
+/**
+ * Makes `path` (which must not exist: EEXIST) a network namespace file: a fresh net namespace,
+ * created in a short-lived thread (never Node's own) and bind-mounted onto the new file. Join it by
+ * path (runc's `{"type":"network","path":…}`, `nsenter --net=PATH`, netavark). Failing calls throw a
+ * SystemError naming `open`, `unshare` or `mount`; the file is removed again on failure.
+ */
+export function createNetns(path: PathArg): void {
+  addon.createNetns(path);
+}
+
+/**
+ * Removes a network namespace file made by {@link createNetns}: lazy unmount, then unlink.
+ * Idempotent: a missing or unmounted file is fine. Returns whether anything was removed.
+ */
+export function removeNetns(path: PathArg): boolean {
+  return addon.removeNetns(path);
 }
 
 /** fsetxattr(2) with a binary value (≤ 64 KiB); flags XATTR_CREATE / XATTR_REPLACE. Needs a non-O_PATH fd. */

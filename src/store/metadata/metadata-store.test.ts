@@ -227,7 +227,7 @@ test('re-opening the same file keeps the data; the daemon id is stable', async (
   assert.equal(s2.imageIdForTag('docker.io/library/kept:1'), img.id);
   const db = new Database(path, { readonly: true });
   t.after(() => db.close());
-  assert.equal(db.pragma('user_version', { simple: true }), 3);
+  assert.equal(db.pragma('user_version', { simple: true }), 4);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
 });
 
@@ -265,4 +265,29 @@ test('images: tag, remove references, retain and delete', async (t) => {
   assert.equal(store.getImage(img.id), undefined);
   assert.deepEqual(store.retainedImageIds(), []);
   assert.equal(store.listLayers().length, 1, 'layer rows stay for the garbage collector');
+});
+
+test('networks and sandboxes: records, endpoints as unique address allocations, cascade on sandbox delete', async (t) => {
+  const { store, path } = await open(t);
+  const net = {
+    id: hex('a'), name: 'n1', driver: 'bridge' as const, bridge: 'bt1', subnet: '10.213.9.0/24', gateway: '10.213.9.1', ipRange: '',
+    internal: false, dnsEnabled: true, labels: { x: 'y' }, options: {}, created: '2026-11-28T14:00:00.000Z', builtin: false,
+  };
+  store.insertNetwork(net);
+  assert.throws(() => store.insertNetwork({ ...net, id: hex('b') }), (e: unknown) => isEngineError(e, 'ERR_CONFLICT') && /network with name n1 already exists/.test(String(e)));
+  assert.deepEqual(store.listNetworks(), [net]);
+  const ep = (ip: string) => ({ networkId: net.id, networkName: 'n1', endpointId: hex('e'), ipv4: ip, prefixLen: 24, gateway: '10.213.9.1', mac: '', aliases: ['a'] });
+  const sb = { containerId: hex('c'), name: 'web', netnsPath: '/run/x/netns/c', ports: [{ hostIp: '127.0.0.1', hostPort: 28000, containerPort: 80, protocol: 'tcp' as const }], endpoints: [ep('10.213.9.2')] };
+  store.putSandbox(sb);
+  store.putSandbox({ ...sb, endpoints: [{ ...ep('10.213.9.2'), mac: 'aa:bb:cc:dd:ee:ff' }] });
+  assert.throws(() => store.putSandbox({ ...sb, containerId: hex('d'), endpoints: [ep('10.213.9.2')] }), (e: unknown) => isEngineError(e, 'ERR_CONFLICT'));
+  assert.throws(() => store.deleteNetwork(net.id), /FOREIGN KEY/);
+  store.close();
+  const again = new MetadataStore(path);
+  t.after(() => again.close());
+  assert.deepEqual(again.listSandboxes(), [{ ...sb, endpoints: [{ ...ep('10.213.9.2'), mac: 'aa:bb:cc:dd:ee:ff' }] }]);
+  again.deleteSandbox(sb.containerId);
+  assert.deepEqual(again.listSandboxes(), []);
+  again.deleteNetwork(net.id);
+  assert.deepEqual(again.listNetworks(), []);
 });

@@ -14,6 +14,12 @@
  *   containers  id PK │ name UNIQUE │ created │ image_id │ spec JSON │ path │ args JSON │ state JSON │
  *               status (denormalised from state, for filtering) │ restart_count
  *   meta        key PK │ value           (daemon id, …)
+ *   networks    id PK │ name UNIQUE │ record JSON (NetworkRecord)
+ *   network_sandboxes container_id PK │ record JSON (SandboxRecord without endpoints): the network
+ *               side of a container, written before netavark setup, deleted after teardown
+ *   network_endpoints container_id → network_sandboxes (cascade) │ network_id → networks │ ipv4 │
+ *               endpoint JSON (EndpointState); PK (container_id, network_id), UNIQUE (network_id, ipv4):
+ *               the IPAM allocations, so a crashed daemon never hands out an address still in use
  *
  * Every multi-row change runs in one transaction, so a crash leaves either the old or the new state.
  * Calls are synchronous (better-sqlite3); each one takes well under a millisecond.
@@ -23,6 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { EngineError } from '../../errors.js';
 import type { ContainerRecord, ContainerSpec, ContainerState } from '../../model/container.js';
 import type { Digest, ImageConfig, ImageRecord, LayerBlob, LayerRecord } from '../../model/image.js';
+import type { EndpointState, NetworkRecord, SandboxRecord } from '../../model/network.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +52,12 @@ const MIGRATIONS: string[] = [
      repo TEXT NOT NULL DEFAULT '', PRIMARY KEY (diff_id, digest, repo));
    CREATE INDEX layer_blobs_digest ON layer_blobs(digest);`,
   `CREATE TABLE retained_images (id TEXT PRIMARY KEY REFERENCES images(id));`,
+  `CREATE TABLE networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
+   CREATE TABLE network_sandboxes (container_id TEXT PRIMARY KEY, record TEXT NOT NULL);
+   CREATE TABLE network_endpoints (
+     container_id TEXT NOT NULL REFERENCES network_sandboxes(container_id) ON DELETE CASCADE,
+     network_id TEXT NOT NULL REFERENCES networks(id), ipv4 TEXT NOT NULL, endpoint TEXT NOT NULL,
+     PRIMARY KEY (container_id, network_id), UNIQUE (network_id, ipv4));`,
 ];
 
 interface ContainerRow {
@@ -445,6 +458,65 @@ export class MetadataStore {
   /** Forgets that a blob is in the local content store (it was swept). */
   deleteLocalLayerBlob(digest: Digest): void {
     this.#db.prepare("DELETE FROM layer_blobs WHERE digest = ? AND repo = ''").run(digest);
+  }
+
+  // ── networks ────────────────────────────────────────────────────────────────────────────────
+  //
+  // The network service keeps its own in-memory view; these calls are its write-through.
+
+  listNetworks(): NetworkRecord[] {
+    const rows = this.#db.prepare('SELECT record FROM networks ORDER BY rowid').all() as { record: string }[];
+    return rows.map((r) => JSON.parse(r.record) as NetworkRecord);
+  }
+
+  /** Inserts a network; ERR_CONFLICT if the name is taken. */
+  insertNetwork(n: NetworkRecord): void {
+    try {
+      this.#db.prepare('INSERT INTO networks (id, name, record) VALUES (?, ?, ?)').run(n.id, n.name, JSON.stringify(n));
+    } catch (err) {
+      if (isUniqueViolation(err, 'networks.name')) throw new EngineError('ERR_CONFLICT', `network with name ${n.name} already exists`);
+      throw err;
+    }
+  }
+
+  /** Deletes a network record; fails (FOREIGN KEY) while an endpoint row still refers to it. */
+  deleteNetwork(id: string): void {
+    this.#db.prepare('DELETE FROM networks WHERE id = ?').run(id);
+  }
+
+  listSandboxes(): SandboxRecord[] {
+    const rows = this.#db.prepare('SELECT container_id, record FROM network_sandboxes ORDER BY rowid').all() as
+      { container_id: string; record: string }[];
+    const eps = this.#db.prepare('SELECT container_id, endpoint FROM network_endpoints ORDER BY rowid').all() as
+      { container_id: string; endpoint: string }[];
+    const out = new Map<string, SandboxRecord>();
+    for (const r of rows) out.set(r.container_id, { ...(JSON.parse(r.record) as Omit<SandboxRecord, 'endpoints'>), endpoints: [] });
+    for (const e of eps) out.get(e.container_id)?.endpoints.push(JSON.parse(e.endpoint) as EndpointState);
+    return [...out.values()];
+  }
+
+  /**
+   * Writes a container's sandbox and its endpoints (replacing what was there) in one transaction.
+   * An address already held on the same network is ERR_CONFLICT and changes nothing.
+   */
+  putSandbox(sb: SandboxRecord): void {
+    const { endpoints, ...rest } = sb;
+    try {
+      this.#db.transaction(() => {
+        this.#db.prepare('INSERT INTO network_sandboxes (container_id, record) VALUES (?, ?) ON CONFLICT (container_id) DO UPDATE SET record = excluded.record').run(sb.containerId, JSON.stringify(rest));
+        this.#db.prepare('DELETE FROM network_endpoints WHERE container_id = ?').run(sb.containerId);
+        const ins = this.#db.prepare('INSERT INTO network_endpoints (container_id, network_id, ipv4, endpoint) VALUES (?, ?, ?, ?)');
+        for (const e of endpoints) ins.run(sb.containerId, e.networkId, e.ipv4, JSON.stringify(e));
+      })();
+    } catch (err) {
+      if (isUniqueViolation(err, 'network_endpoints')) throw new EngineError('ERR_CONFLICT', 'Address already in use', { cause: err });
+      throw err;
+    }
+  }
+
+  /** Deletes a container's sandbox and with it its endpoints (address allocations). */
+  deleteSandbox(containerId: string): void {
+    this.#db.prepare('DELETE FROM network_sandboxes WHERE container_id = ?').run(containerId);
   }
 
   #toImage(row: ImageRow): ImageRecord {
