@@ -17,6 +17,8 @@ fi
 # for the registry tests (a real registry on 127.0.0.1: plain, TLS + Basic, Bearer); debootstrap for
 # bench/pull (a Debian image pushed into a local registry).
 PKGS=(runc conmon busybox-static tini attr uidmap iptables iproute2 util-linux procps gcc libc6-dev make g++ python3 docker-registry skopeo apache2-utils openssl debootstrap)
+# Networking (issue 5): netavark + aardvark-dns (installed under /usr/lib/podman/), curl for the network tests.
+PKGS+=(netavark aardvark-dns curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

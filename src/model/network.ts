@@ -81,6 +81,8 @@ export interface EndpointState {
   gateway: string;
   mac: string;
   aliases: string[];
+  /** Interface inside the container (`eth0`, `eth1`…); set by the network service. */
+  interfaceName?: string;
 }
 
 /** Network state of a running container, kept in ContainerState.network (persisted, for recovery). */

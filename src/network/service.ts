@@ -58,6 +58,15 @@ export interface NetworkService {
   /** Contents for the container's /etc/hosts, /etc/resolv.conf (brig writes and bind-mounts them). */
   hostsFile(c: { hostname: string; domainname: string; extraHosts: string[] }, a: NetworkAttachment | null): string;
   resolvConf(spec: NetworkSpecV2, a: NetworkAttachment | null): string;
+
+  /**
+   * Validates a container's network intent against the records (create time and start): unknown
+   * network 404, `--ip`/`--alias` on the default bridge 400, `--ip` outside the subnet 400, the same
+   * network twice 400. Returns the records in endpoint order.
+   */
+  checkSpec(spec: NetworkSpecV2): NetworkRecord[];
+  /** Daemon stop: closes the held port sockets (containers keep running; init() re-holds them) and drops the icc rule if no container uses the default bridge. */
+  close(): Promise<void>;
 }
 
 /** An address pool (`--default-address-pool base=CIDR,size=N`): subnets of prefix `size` carved from `base`. */
