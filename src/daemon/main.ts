@@ -27,7 +27,7 @@ import { ContainerNetworking } from '../engine/container-network.js';
 import { NetworkUseCases } from '../engine/networks.js';
 import { DEFAULT_ADDRESS_POOLS, parseAddressPool } from '../network/ipam.js';
 import type { AddressPool } from '../network/service.js';
-import { createNetworkService } from './network.js';
+import { BridgeNetworkService } from '../network/bridge-service.js';
 import { RuncConmonRuntime } from '../runtime/runc-conmon.js';
 import { FsContentStore } from '../store/content/content-store.js';
 import { LayerStore } from '../store/layers/layer-store.js';
@@ -195,7 +195,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   const events = new EventBus();
   const runtime = new RuncConmonRuntime({ runRoot: o.runRoot, runcPath: o.runc, conmonPath: o.conmon });
   const images = new ImageStore(meta, content, layers);
-  const networkService = createNetworkService(meta, {
+  const networkService = new BridgeNetworkService(meta, {
     runRoot: o.runRoot, bridgeName: o.bridgeName, addressPools: o.addressPools, icc: o.icc,
     defaultHostIp: o.compat === 'docker' ? '0.0.0.0' : '127.0.0.1',
   });
