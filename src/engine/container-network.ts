@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import { EngineError, errors } from '../errors.js';
+import { EngineError, errors, isEngineError } from '../errors.js';
 import type { ContainerRecord } from '../model/container.js';
 import { networkSpecOf } from '../model/container.js';
 import type { NetworkAttachment, NetworkSpecV2 } from '../model/network.js';
@@ -53,22 +53,31 @@ export class ContainerNetworking {
   }
 
   /**
-   * Create-time checks, as Docker makes them: the networks named must exist (404), and
-   * `container:<ref>` is resolved to the other container's ID (404 if there is none).
+   * Create-time checks: the networks named must exist, and `container:<ref>` is resolved to the
+   * other container's ID. Both are 400s, not 404s: the docker CLI takes any 404 of create for a
+   * missing image and starts pulling it.
    */
   resolveAtCreate(spec: NetworkSpecV2): NetworkSpecV2 {
     if (spec.mode === 'container') {
       const other = this.meta.findContainer(spec.container ?? '');
-      if (!other) throw errors.noSuchContainer(spec.container ?? '');
+      if (!other) throw errors.invalid(`No such container: ${spec.container} (network mode ${spec.modeName})`);
       return { ...spec, container: other.id };
     }
     if (spec.mode === 'user') {
+      const get = (ref: string) => {
+        try {
+          return this.service.get(ref);
+        } catch (err) {
+          if (isEngineError(err, 'ERR_NO_SUCH_NETWORK')) throw errors.invalid(err.message);
+          throw err;
+        }
+      };
       for (const e of spec.endpoints) {
-        const n = this.service.get(e.network);
+        const n = get(e.network);
         if (n.builtin && e.ipv4 !== '') throw errors.invalid('user specified IP address is supported on user defined networks only');
         if (n.builtin && e.aliases.length > 0) throw errors.invalid('network-scoped alias is supported only for containers in user defined networks');
       }
-      const ids = spec.endpoints.map((e) => this.service.get(e.network).id);
+      const ids = spec.endpoints.map((e) => get(e.network).id);
       if (new Set(ids).size !== ids.length) throw errors.invalid('a container cannot be connected to the same network twice');
     }
     return spec;
