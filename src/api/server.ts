@@ -18,6 +18,7 @@ import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { registryRoutes } from './routes/registry.js';
 import { localImageRoutes } from './routes/images-local.js';
+import { networkRoutes } from './routes/networks.js';
 import { statsRoutes } from './routes/stats.js';
 import { notYetRoutes, systemRoutes } from './routes/system.js';
 
@@ -43,6 +44,7 @@ export function buildRouter(engine: Engine): Router {
   imageRoutes(router, engine);
   registryRoutes(router, engine);
   localImageRoutes(router, engine);
+  networkRoutes(router, engine);
   notYetRoutes(router);
   return router;
 }

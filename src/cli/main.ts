@@ -28,6 +28,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { pauseCommand, unpauseCommand } from './commands/pause.js';
+import { networkCommand } from './commands/network.js';
 import { portCommand } from './commands/port.js';
 import { psCommand } from './commands/ps.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/registry.js';
@@ -74,6 +75,7 @@ export const COMMANDS: readonly Command[] = [
   tagCommand,
   rmiCommand,
   historyCommand,
+  networkCommand,
   pullCommand,
   pushCommand,
   loginCommand,

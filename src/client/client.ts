@@ -32,7 +32,7 @@ import type {
   VersionResponse,
   WaitCondition,
 } from './types.js';
-import type { ContainerStats, ContainerTopResponse, FilesystemChange } from './types.js';
+import type { ContainerStats, ContainerTopResponse, FilesystemChange, NetworkCreateRequest, NetworkSummary } from './types.js';
 import { CLIENT_VERSION, DEFAULT_API_VERSION } from './version.js';
 
 export interface EngineClientOptions {
@@ -748,5 +748,37 @@ export class EngineClient {
   async *loadImages(tar: Readable, options: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<string> {
     const res = await this.send('POST', '/images/load', { query: { quiet: options.quiet === false ? '0' : '1' }, body: tar, contentType: 'application/x-tar', signal: options.signal });
     for await (const msg of jsonMessages(res)) if (typeof msg.stream === 'string') yield msg.stream;
+  }
+
+  // ── networks ──────────────────────────────────────────────────────────────────────────────────
+
+  async listNetworks(options: { filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {}): Promise<NetworkSummary[]> {
+    return this.request('GET', '/networks', { query: { filters: options.filters }, signal: options.signal });
+  }
+
+  async inspectNetwork(id: string, options: { signal?: AbortSignal } = {}): Promise<NetworkSummary> {
+    return this.request('GET', `/networks/${encodeURIComponent(id)}`, { signal: options.signal });
+  }
+
+  async createNetwork(body: NetworkCreateRequest, options: { signal?: AbortSignal } = {}): Promise<{ Id: string; Warning?: string }> {
+    return this.request('POST', '/networks/create', { body, signal: options.signal });
+  }
+
+  async removeNetwork(id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request('DELETE', `/networks/${encodeURIComponent(id)}`, { signal: options.signal });
+  }
+
+  async pruneNetworks(options: { filters?: Record<string, Record<string, boolean>>; signal?: AbortSignal } = {}): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.request('POST', '/networks/prune', { query: { filters: options.filters }, signal: options.signal });
+  }
+
+  async connectNetwork(
+    id: string, container: string, endpoint: { IPAMConfig?: { IPv4Address: string }; Aliases?: string[] } = {}, options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.request('POST', `/networks/${encodeURIComponent(id)}/connect`, { body: { Container: container, EndpointConfig: endpoint }, signal: options.signal });
+  }
+
+  async disconnectNetwork(id: string, container: string, force: boolean, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request('POST', `/networks/${encodeURIComponent(id)}/disconnect`, { body: { Container: container, Force: force }, signal: options.signal });
   }
 }

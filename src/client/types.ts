@@ -355,3 +355,35 @@ export interface FilesystemChange {
   Path: string;
   Kind: 0 | 1 | 2;
 }
+
+/** Docker's `Network` object (`GET /networks`, `GET /networks/{id}`), the fields the CLI reads. */
+export interface NetworkSummary {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  Internal: boolean;
+  IPAM: { Driver: string; Config: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null };
+  Containers?: Record<string, { Name: string; IPv4Address: string; MacAddress: string; EndpointID: string }> | null;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+  [key: string]: unknown;
+}
+
+/** `POST /networks/create`, shaped as the docker CLI sends it. */
+export interface NetworkCreateRequest {
+  Name: string;
+  CheckDuplicate?: boolean;
+  Driver: string;
+  Scope?: string;
+  EnableIPv6?: boolean;
+  IPAM: { Driver: string; Options: Record<string, string>; Config: { Subnet?: string; IPRange?: string; Gateway?: string }[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigOnly: boolean;
+  ConfigFrom: null;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+}

@@ -23,6 +23,11 @@ import { ImagePusher } from '../image/push.js';
 import { DEFAULT_CERTS_DIR } from '../image/registry/endpoint.js';
 import { Registries } from '../image/registry/registries.js';
 import { LocalImageService } from '../engine/local-images.js';
+import { ContainerNetworking } from '../engine/container-network.js';
+import { NetworkUseCases } from '../engine/networks.js';
+import { DEFAULT_ADDRESS_POOLS, parseAddressPool } from '../network/ipam.js';
+import type { AddressPool } from '../network/service.js';
+import { BridgeNetworkService } from '../network/bridge-service.js';
 import { RuncConmonRuntime } from '../runtime/runc-conmon.js';
 import { FsContentStore } from '../store/content/content-store.js';
 import { LayerStore } from '../store/layers/layer-store.js';
@@ -47,6 +52,12 @@ export interface DaemonOptions {
   certsDir: string;
   /** Registries reachable over plain HTTP (besides 127.0.0.0/8 and ::1). */
   insecureRegistries: string[];
+  /** Linux bridge of the default `bridge` network. */
+  bridgeName: string;
+  /** Address pools for the default bridge and user networks without --subnet. */
+  addressPools: AddressPool[];
+  /** `--icc=false`: no container↔container traffic on the default bridge. */
+  icc: boolean;
   debug: boolean;
 }
 
@@ -67,9 +78,21 @@ Options:
       --init-path PATH        static init for --init (default /usr/bin/tini-static)
       --certs-dir DIR         registry TLS files, <DIR>/<host[:port]>/{ca.crt,client.cert,client.key} (default /etc/brig/certs.d)
       --insecure-registry H   allow plain HTTP to registry host[:port] or CIDR (repeatable; loopback always is)
+      --bridge-name NAME      Linux bridge of the default network (default brig0)
+      --default-address-pool base=CIDR,size=N   subnets for networks (repeatable; default private ranges, size 16)
+      --icc[=false]           container-to-container traffic on the default bridge (default true)
+                              ports are published on 127.0.0.1 unless -p names an address (0.0.0.0 with --compat docker)
   -D, --debug                 log every request`;
 
 export function parseDaemonArgs(argv: string[]): DaemonOptions {
+  // Docker's bool flag syntax `--icc=false`: node's parseArgs takes booleans without a value.
+  let icc = true;
+  argv = argv.filter((a) => {
+    const m = /^--icc(?:=(true|false|1|0))?$/.exec(a);
+    if (!m) return true;
+    icc = m[1] === undefined || m[1] === 'true' || m[1] === '1';
+    return false;
+  });
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -87,6 +110,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
       'init-path': { type: 'string' },
       'certs-dir': { type: 'string' },
       'insecure-registry': { type: 'string', multiple: true },
+      'bridge-name': { type: 'string' },
+      'default-address-pool': { type: 'string', multiple: true },
       debug: { type: 'boolean', short: 'D' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -111,6 +136,15 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
   if (!/^\/[a-zA-Z0-9_.\/-]+$/.test(cgroupParent) || cgroupParent.includes('..')) {
     throw new Error(`invalid --cgroup-parent: ${cgroupParent}`);
   }
+  const bridgeName = values['bridge-name'] ?? 'brig0';
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(bridgeName)) throw new Error(`invalid --bridge-name: ${bridgeName} (at most 15 characters of [a-zA-Z0-9_.-])`);
+  const pools = (values['default-address-pool'] ?? []).map((p) => {
+    try {
+      return parseAddressPool(p);
+    } catch (err) {
+      throw new Error(`invalid --default-address-pool ${p}: ${(err as Error).message}`);
+    }
+  });
   return {
     socket,
     dataRoot,
@@ -125,6 +159,9 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions {
     initPath: values['init-path'] ?? '/usr/bin/tini-static',
     certsDir: values['certs-dir'] ?? DEFAULT_CERTS_DIR,
     insecureRegistries: values['insecure-registry'] ?? [],
+    bridgeName,
+    addressPools: pools.length > 0 ? pools : [...DEFAULT_ADDRESS_POOLS],
+    icc,
     debug: values.debug ?? false,
   };
 }
@@ -158,10 +195,16 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   const events = new EventBus();
   const runtime = new RuncConmonRuntime({ runRoot: o.runRoot, runcPath: o.runc, conmonPath: o.conmon });
   const images = new ImageStore(meta, content, layers);
+  const networkService = new BridgeNetworkService(meta, {
+    runRoot: o.runRoot, bridgeName: o.bridgeName, addressPools: o.addressPools, icc: o.icc,
+    defaultHostIp: o.compat === 'docker' ? '0.0.0.0' : '127.0.0.1',
+  });
+  const networking = new ContainerNetworking(networkService, meta, (id) => join(o.dataRoot, 'containers', id));
   const containers = new ContainerService(meta, images, layers, runtime, events, {
-    dataRoot: o.dataRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, cgroupParent: o.cgroupParent, host,
+    dataRoot: o.dataRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, cgroupParent: o.cgroupParent, host, networking,
     ...((await exists(o.initPath)) ? { initBinary: o.initPath } : {}),
   });
+  const networks = new NetworkUseCases(networking, containers, meta, events);
   const exec = new ExecService(containers, runtime, { hostBounding: host.hostBounding, compat: o.compat });
   const system = new SystemService(meta, {
     dataRoot: o.dataRoot, runRoot: o.runRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, runcPath: o.runc, conmonPath: o.conmon,
@@ -198,7 +241,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   // An image deleted while stopped containers used it goes once the last of them is removed.
   containers.listen({ removed: () => { if (meta.retainedImageIds().length > 0) void gc.collect().catch((err: unknown) => log(`gc: ${(err as Error).message}`)); } });
   const localImages = new LocalImageService({ images, meta, content, containers, events, gc });
-  const engine: Engine = { containers, exec, images, puller, pusher, registries, localImages, events, system };
+  const engine: Engine = { containers, exec, images, puller, pusher, registries, localImages, events, system, networks };
   const gid = await groupId(o.group);
   if (gid === undefined) log(`group ${o.group} does not exist: the socket is root-only (0600)`);
   const server = new ApiServer(engine, { socketPath: o.socket, ...(gid !== undefined ? { socketGid: gid } : {}), ...(o.debug ? { log } : {}) });

@@ -1,7 +1,7 @@
 /**
  * What goes into a container's OCI bundle besides the root filesystem: the merge of image defaults
  * into the container's spec (Docker's rules), the process environment, the files brig bind-mounts
- * into every container (/etc/hostname, /etc/hosts) and the optional init.
+ * into every container (/etc/hostname, /etc/hosts, /etc/resolv.conf) and the optional init.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,21 +50,42 @@ export function processEnv(spec: ContainerSpec, hostname: string): string[] {
   return [...env.values()];
 }
 
-/** Writes `hostname` and `hosts` into the container dir; returns their bind mounts. */
-export async function writeEtcFiles(dir: string, hostname: string, domainname: string): Promise<OciMount[]> {
-  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
-  await writeFile(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
-  await writeFile(
-    join(dir, 'hosts'),
-    '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n' +
-      'ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' +
-      `127.0.1.1\t${fqdn === hostname ? hostname : `${fqdn} ${hostname}`}\n`,
-    { mode: 0o644 },
-  );
-  const bind = (source: string, destination: string): OciMount => ({
-    destination, type: 'bind', source, options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'],
-  });
-  return [bind(join(dir, 'hostname'), '/etc/hostname'), bind(join(dir, 'hosts'), '/etc/hosts')];
+/** The text of a container's /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+export interface EtcFiles {
+  hostname: string;
+  hosts: string;
+  resolvConf: string;
+}
+
+/** The three files brig bind-mounts into every container, in the container dir. */
+export const ETC_FILES = { hostname: '/etc/hostname', hosts: '/etc/hosts', 'resolv.conf': '/etc/resolv.conf' } as const;
+
+/** Writes `hostname`, `hosts` and `resolv.conf` into the container dir; returns their bind mounts. */
+export async function writeEtcFiles(dir: string, files: EtcFiles): Promise<OciMount[]> {
+  await Promise.all([
+    writeFile(join(dir, 'hostname'), `${files.hostname}\n`, { mode: 0o644 }),
+    writeFile(join(dir, 'hosts'), files.hosts, { mode: 0o644 }),
+    writeFile(join(dir, 'resolv.conf'), files.resolvConf, { mode: 0o644 }),
+  ]);
+  return etcMounts(dir);
+}
+
+/**
+ * Bind mounts of the etc files in `dir` (a container's own, or, for `--network container:x`, the
+ * other container's: they share hostname, hosts and resolv.conf as in Docker).
+ */
+export function etcMounts(dir: string): OciMount[] {
+  return Object.entries(ETC_FILES).map(([file, destination]) => ({
+    destination, type: 'bind', source: join(dir, file), options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'],
+  }));
+}
+
+/**
+ * Rewrites one etc file in place (same inode: the container's bind mount sees the new text), as
+ * needed after the addresses are known or a network is connected.
+ */
+export async function rewriteEtcFile(dir: string, file: keyof typeof ETC_FILES, text: string): Promise<void> {
+  await writeFile(join(dir, file), text, { flag: 'w' });
 }
 
 /** The read-only bind mount of the host's init binary, and the argv that runs the process under it. */

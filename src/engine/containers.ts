@@ -19,11 +19,13 @@ import type { ImageStore } from '../image/image-store.js';
 import { familiarName } from '../image/reference.js';
 import { readLog, type LogEntry } from '../logs/cri-log.js';
 import type { ContainerRecord, ContainerSpec, ContainerState, HealthState, ResourceSpec, RestartPolicy } from '../model/container.js';
-import { emptyState } from '../model/container.js';
+import { emptyState, networkSpecOf } from '../model/container.js';
+import type { NetworkAttachment } from '../model/network.js';
 import type { ImageRecord } from '../model/image.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { TaskCreateError } from '../runtime/runtime.js';
 import { buildOciSpec } from '../spec/build.js';
+import type { OciSpec } from '../spec/oci.js';
 import type { HostFacts } from '../spec/host-facts.js';
 import { ensureDirInRoot } from '../spec/in-root.js';
 import { resolveUser } from '../spec/user.js';
@@ -35,7 +37,8 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateName, parseContainerName } from '../util/names.js';
 import { parseSignal } from '../util/signals.js';
 import { AttachHub, type AttachHandle, type AttachOptions } from './attach-hub.js';
-import { mergeImageConfig, processEnv, withInit, writeEtcFiles } from './bundle.js';
+import { mergeImageConfig, processEnv, rewriteEtcFile, withInit } from './bundle.js';
+import { effectiveMode, needsAttach, type ContainerNetworking } from './container-network.js';
 import { nextBackoff, shouldRestart } from './restart.js';
 
 export type { AttachHandle, AttachSink } from './attach-hub.js';
@@ -57,6 +60,8 @@ export interface ContainerServiceOptions {
   host: HostFacts;
   /** Host path of the static init binary for `--init` (tini); undefined = `--init` refused. */
   initBinary?: string;
+  /** Networking of runs (namespaces, addresses, ports, /etc files). */
+  networking: ContainerNetworking;
 }
 
 /** What other services (exec, health, stats) hear about a container's runs. */
@@ -199,6 +204,7 @@ export class ContainerService {
   /** Creates a container record from a validated spec; nothing runs yet. */
   async create(spec: ContainerSpec, name?: string): Promise<{ id: string; warnings: string[] }> {
     const image = this.images.resolve(spec.image);
+    spec = { ...spec, network: this.options.networking.resolveAtCreate(networkSpecOf(spec)) };
     const merged = mergeImageConfig(spec, image);
     if (merged.process.length === 0) throw errors.invalid('No command specified');
     if (spec.init && !this.options.initBinary) {
@@ -293,8 +299,9 @@ export class ContainerService {
       const user = await resolveUser(rootfs.merged, c.spec.user);
       const cwd = c.spec.workingDir || '/';
       await ensureDirInRoot(rootfs.merged, cwd);
-      const hostname = c.spec.hostname || c.id.slice(0, 12);
-      const mounts = await writeEtcFiles(dir, hostname, c.spec.domainname);
+      const net = await this.options.networking.bundle(c, dir);
+      const hostname = net.hostname;
+      const mounts = net.mounts;
       let args = [c.path, ...c.args];
       if (c.spec.init) {
         const init = withInit(this.options.initBinary!, args);
@@ -316,7 +323,9 @@ export class ContainerService {
         resources: c.spec.resources,
         daemon: { compat: this.options.compat, defaultPidsLimit: this.options.defaultPidsLimit, ...this.options.host },
         cgroupsPath: this.cgroupPath(c.id),
-        netnsPath: null,
+        netnsPath: net.netnsPath,
+        hostNetwork: net.hostNetwork,
+        ...(Object.keys(net.sysctl).length > 0 ? { sysctl: net.sysctl } : {}),
         extraMounts: mounts,
       });
       // The bundle is rebuilt for every run and removed on exit: no fsync needed.
@@ -336,6 +345,8 @@ export class ContainerService {
     const ready = this.#lock.run(c.id, async () => {
       const cur = this.meta.getContainer(c.id);
       if (!cur || cur.state.status !== 'created') return false;
+      // The namespace of `container:<x>` is x's current one: looked up at start.
+      if (effectiveMode(networkSpecOf(cur.spec)) === 'container') return false;
       await this.#prepareBundle(cur);
       return true;
     }).catch(() => false);
@@ -348,9 +359,18 @@ export class ContainerService {
     this.#prepared.delete(c.id);
     if (!(ahead && (await ahead) && (await isMountPoint(join(dir, 'merged'))))) await this.#prepareBundle(c);
     let taskCreated = false;
+    const netSpec = networkSpecOf(c.spec);
+    const networking = this.options.networking;
+    let net: { netnsPath: string; ready: Promise<NetworkAttachment> } | undefined;
+    let attachment: NetworkAttachment | null = null;
     try {
       await this.runtime.clearExit(c.id);
-      const { pid } = await this.runtime.create({
+      if (needsAttach(netSpec)) {
+        net = await networking.service.prepare({ id: c.id, name: c.name, spec: netSpec, exposedPorts: c.spec.exposedPorts });
+        net.ready.catch(() => {}); // awaited below; never left unhandled if runc create fails first
+        await setNetnsPath(join(dir, 'config.json'), net.netnsPath);
+      }
+      const created = this.runtime.create({
         id: c.id,
         bundle: dir,
         logPath: this.logPath(c.id),
@@ -359,7 +379,17 @@ export class ContainerService {
         leaveStdinOpen: !c.spec.stdinOnce,
         consoleSize: c.spec.consoleSize,
       });
-      taskCreated = true;
+      // runc create (joining the namespace) runs while the service sets up addresses and ports.
+      const [task, ready] = await Promise.allSettled([created, net ? net.ready : Promise.resolve(null)]);
+      taskCreated = task.status === 'fulfilled';
+      if (ready.status === 'fulfilled') attachment = ready.value;
+      if (ready.status === 'rejected') throw ready.reason;
+      if (task.status === 'rejected') throw task.reason;
+      const { pid } = task.value;
+      if (attachment) {
+        const etc = networking.etcTexts(c, attachment);
+        await Promise.all([rewriteEtcFile(dir, 'hosts', etc.hosts), rewriteEtcFile(dir, 'resolv.conf', etc.resolvConf)]);
+      }
       await this.#attach.connectPending(c.id, dir);
       this.#armExit(c.id);
       await this.runtime.start(c.id);
@@ -367,6 +397,7 @@ export class ContainerService {
         ...c.state,
         status: 'running', pid, exitCode: 0, error: '', oomKilled: false,
         startedAt: new Date().toISOString(),
+        network: attachment,
       };
       this.meta.updateContainerState(c.id, state, c.restartCount);
       const started = { ...c, state };
@@ -374,6 +405,7 @@ export class ContainerService {
       this.#notify('started', started);
     } catch (err) {
       if (taskCreated) await this.runtime.delete(c.id, true).catch(() => {});
+      if (net) await networking.service.detach(c.id, attachment ?? { netnsPath: net.netnsPath, endpoints: [], ports: [] }).catch(() => {});
       await this.runtime.clearExit(c.id).catch(() => {});
       await this.layers.unmountRootfs(dir).catch(() => {});
       this.#exits.get(c.id)?.resolve();
@@ -491,12 +523,25 @@ export class ContainerService {
     return false;
   }
 
-  /** Removes what a run made on the host: runtime state and rootfs mount (in parallel). */
+  /** Removes what a run made on the host: runtime state, rootfs mount and network (in parallel). */
   async #cleanupTask(c: ContainerRecord): Promise<void> {
     await Promise.all([
       this.runtime.delete(c.id, true).catch(() => {}),
       this.layers.unmountRootfs(this.containerDir(c.id)),
+      this.#detachNetwork(c),
     ]);
+  }
+
+  /**
+   * Tears the network of the last run down (after its exit was reported: teardown takes a while),
+   * then forgets the attachment. A crash before that is finished by recover().
+   */
+  async #detachNetwork(c: ContainerRecord): Promise<void> {
+    const a = c.state.network;
+    if (!a) return;
+    await this.options.networking.service.detach(c.id, a);
+    const cur = this.meta.getContainer(c.id);
+    if (cur && !isRunning(cur) && cur.state.network) this.meta.updateContainerState(c.id, { ...cur.state, network: null });
   }
 
   // ── stop / kill / restart / pause ─────────────────────────────────────────────────────────────
@@ -781,6 +826,16 @@ export class ContainerService {
    * half-made starts are undone, and containers whose policy says so are started again.
    */
   async recover(): Promise<void> {
+    // The network service first learns which attachments are still in use (live tasks); it removes
+    // what nothing uses any more. Runs that ended meanwhile are detached below, by handleExit.
+    const live: { containerId: string; attachment: NetworkAttachment }[] = [];
+    for (const c of this.meta.listContainers()) {
+      if (!isRunning(c) || !c.state.network) continue;
+      if ((await this.runtime.exitCode(c.id)) !== undefined) continue;
+      const task = await this.runtime.state(c.id);
+      if (task && (task.status === 'running' || task.status === 'paused')) live.push({ containerId: c.id, attachment: c.state.network });
+    }
+    await this.options.networking.service.init(live);
     for (const c of this.meta.listContainers()) {
       const dir = this.containerDir(c.id);
       if (isRunning(c)) {
@@ -804,6 +859,7 @@ export class ContainerService {
         continue;
       }
       // Not running: nothing of a run may remain.
+      await this.#detachNetwork(c).catch(() => {});
       await this.runtime.delete(c.id, true).catch(() => {});
       await this.runtime.clearExit(c.id);
       await this.layers.unmountRootfs(dir).catch(() => {});
@@ -867,6 +923,13 @@ function startFailureCode(message: string): number {
   if (/executable file not found|no such file or directory/i.test(message)) return 127;
   if (/permission denied|is a directory/i.test(message)) return 126;
   return 128;
+}
+
+/** Points the network namespace of a prepared bundle's config.json at `path`. */
+async function setNetnsPath(configPath: string, path: string): Promise<void> {
+  const oci = JSON.parse(await readFile(configPath, 'utf8')) as OciSpec;
+  oci.linux.namespaces = oci.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path } : n));
+  await writeFile(configPath, JSON.stringify(oci), { mode: 0o600 });
 }
 
 function within(p: Promise<unknown>, ms: number): Promise<boolean> {

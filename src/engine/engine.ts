@@ -10,6 +10,7 @@ import type { Registries } from '../image/registry/registries.js';
 import type { ContainerService } from './containers.js';
 import type { ExecService } from './exec.js';
 import type { LocalImageService } from './local-images.js';
+import type { NetworkUseCases } from './networks.js';
 import type { SystemService } from './system.js';
 
 export interface Engine {
@@ -26,4 +27,6 @@ export interface Engine {
   localImages: LocalImageService;
   events: EventBus;
   system: SystemService;
+  /** `docker network …`. */
+  networks: NetworkUseCases;
 }

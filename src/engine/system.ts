@@ -30,6 +30,10 @@ export interface SystemInfo {
   defaultPidsLimit: number;
   securityOptions: string[];
   warnings: string[];
+  /** `net.ipv4.ip_forward` and `net.bridge.bridge-nf-call-iptables/ip6tables` of the host. */
+  ipv4Forwarding: boolean;
+  bridgeNfIptables: boolean;
+  bridgeNfIp6tables: boolean;
 }
 
 export class SystemService {
@@ -62,9 +66,14 @@ export class SystemService {
     const paused = all.filter((c) => c.state.status === 'paused').length;
     const os = await osRelease();
     const v = await this.versions();
-    const warnings: string[] = [
-      'WARNING: bridge networking is not available yet: containers get their own network namespace with loopback only (--network none)',
-    ];
+    const warnings: string[] = [];
+    const [ipv4Forwarding, bridgeNfIptables, bridgeNfIp6tables] = await Promise.all([
+      sysctlOn('/proc/sys/net/ipv4/ip_forward'),
+      sysctlOn('/proc/sys/net/bridge/bridge-nf-call-iptables'),
+      sysctlOn('/proc/sys/net/bridge/bridge-nf-call-ip6tables'),
+    ]);
+    if (!bridgeNfIptables) warnings.push('WARNING: bridge-nf-call-iptables is disabled');
+    if (!bridgeNfIp6tables) warnings.push('WARNING: bridge-nf-call-ip6tables is disabled');
     if (this.options.compat === 'docker') {
       warnings.push('WARNING: --compat docker: containers get Docker\'s 14 default capabilities (incl. NET_RAW, MKNOD, AUDIT_WRITE)');
     }
@@ -88,8 +97,16 @@ export class SystemService {
       defaultPidsLimit: this.options.defaultPidsLimit,
       securityOptions: ['name=seccomp,profile=brig-default', 'name=no-new-privileges', `name=cgroupns`],
       warnings,
+      ipv4Forwarding,
+      bridgeNfIptables,
+      bridgeNfIp6tables,
     };
   }
+}
+
+/** A 0/1 sysctl file; false when it is absent (e.g. br_netfilter not loaded). */
+async function sysctlOn(path: string): Promise<boolean> {
+  return (await readFile(path, 'utf8').catch(() => '0')).trim() === '1';
 }
 
 async function osRelease(): Promise<{ pretty: string; version: string }> {

@@ -4,6 +4,7 @@
  * part that changes over a container's life.
  */
 import type { Digest } from './image.js';
+import type { NetworkAttachment, NetworkSpecV2 } from './network.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -42,9 +43,19 @@ export interface ResourceSpec {
   cpuPeriod: number;
 }
 
-/** Network intent; only `none` is served by the walking skeleton, the rest arrives with bridge networking. */
-export interface NetworkSpec {
-  mode: string;
+/** Network intent (`--network`, `-p`, `--dns`, `--add-host`…), validated at the edge. */
+export type NetworkSpec = NetworkSpecV2;
+
+/** The network intent of a container created before networking existed (or the default one). */
+export function defaultNetworkSpec(mode: NetworkSpec['mode'] = 'bridge', modeName = 'default'): NetworkSpec {
+  return { mode, modeName, endpoints: [], ports: [], publishAll: false, dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [], macAddress: '' };
+}
+
+/** A stored spec's network intent in today's shape (records of the walking skeleton had `{ mode: 'none' }`). */
+export function networkSpecOf(spec: ContainerSpec): NetworkSpec {
+  const n = spec.network as Partial<NetworkSpec> | undefined;
+  if (!n || n.modeName === undefined) return defaultNetworkSpec('none', 'none');
+  return n as NetworkSpec;
 }
 
 /** A health check (Docker's `HEALTHCHECK` / `--health-*`); durations in nanoseconds, 0 = default. */
@@ -128,6 +139,8 @@ export interface ContainerState {
   /** Set by stop/kill from a user, cleared by start: `unless-stopped` and `always` then stay down. */
   manuallyStopped?: boolean;
   health?: HealthState | null;
+  /** Network state of the current run (namespace, endpoints, published ports); null/absent when not running or mode none. */
+  network?: NetworkAttachment | null;
 }
 
 export interface ContainerRecord {

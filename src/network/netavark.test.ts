@@ -30,8 +30,8 @@ test('netavark JSON: the shape of platform.md §4.2, one entry per network, port
       bridge: { interface_name: 'eth1', static_ips: ['10.213.8.2'], aliases: [] },
     },
     network_info: {
-      web: { name: 'web', id: 'w'.repeat(64), driver: 'bridge', network_interface: 'bt-web', subnets: [{ subnet: '10.213.7.0/24', gateway: '10.213.7.1' }], ipv6_enabled: false, internal: true, dns_enabled: true, ipam_options: { driver: 'host-local' } },
-      bridge: { name: 'bridge', id: 'b'.repeat(64), driver: 'bridge', network_interface: 'bt-bridge', subnets: [{ subnet: '10.213.8.0/24', gateway: '10.213.8.1' }], ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' } },
+      web: { name: 'web', id: 'w'.repeat(64), driver: 'bridge', network_interface: 'bt-web', subnets: [{ subnet: '10.213.7.0/24', gateway: '10.213.7.1' }], ipv6_enabled: false, internal: true, dns_enabled: true, ipam_options: { driver: 'host-local' }, options: { isolate: 'true' } },
+      bridge: { name: 'bridge', id: 'b'.repeat(64), driver: 'bridge', network_interface: 'bt-bridge', subnets: [{ subnet: '10.213.8.0/24', gateway: '10.213.8.1' }], ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' }, options: { isolate: 'true' } },
     },
   });
 });

@@ -44,6 +44,8 @@ export function buildNetavarkOptions(r: NetavarkRequest): object {
       internal: rec.internal,
       dns_enabled: rec.dnsEnabled,
       ipam_options: { driver: 'host-local' },
+      // Docker isolates bridge networks from each other (its DOCKER-ISOLATION chains); netavark 1.4 does so with `isolate`.
+      options: { isolate: 'true' },
     };
   }
   return {

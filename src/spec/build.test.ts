@@ -239,6 +239,12 @@ test('network namespace: join a path, no default sysctls for it', () => {
   assert.deepEqual(buildOciSpec(busybox()).linux.namespaces.find((n) => n.type === 'network'), { type: 'network' });
 });
 
+test('host networking: no network namespace and no network sysctls, the other namespaces stay', () => {
+  const spec = buildOciSpec(busybox({ hostNetwork: true }));
+  assert.deepEqual(spec.linux.namespaces.map((n) => n.type), ['mount', 'uts', 'pid', 'ipc', 'cgroup']);
+  assert.equal(spec.linux.sysctl, undefined);
+});
+
 test('user mounts replace the defaults at the same destination', () => {
   const shm = { destination: '/dev/shm/', type: 'tmpfs', source: 'tmpfs', options: ['size=1g'] };
   const hosts = { destination: '/etc/hosts', type: 'bind', source: '/x/hosts', options: ['rbind', 'rprivate'] };

@@ -50,8 +50,10 @@ export interface SpecInput {
   resources: ResourceSpec;
   daemon: DaemonSpecDefaults;
   cgroupsPath: string;
-  /** Join this network namespace; null = a new one (runc brings up its loopback). */
+  /** Join this network namespace; null = a new one (runc brings up its loopback). Ignored with `hostNetwork`. */
   netnsPath: string | null;
+  /** `--network host`: no network namespace at all (the host's interfaces); no network sysctls. */
+  hostNetwork?: boolean;
   /** Bind mounts, volumes, tmpfs, /etc/hosts…: they replace a default mount with the same destination. */
   extraMounts: OciMount[];
   /** /dev/shm size in bytes; default 64 MiB. */
@@ -119,7 +121,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
     root: { path: input.rootfsPath, readonly: security.readonlyRootfs },
     mounts: mergeMounts(defaultMounts({ privileged, shmSize: input.shmSize }), input.extraMounts),
     linux: {
-      namespaces: namespaces(input.netnsPath),
+      namespaces: namespaces(input.hostNetwork === true ? 'host' : input.netnsPath),
       resources: resources(input),
       cgroupsPath: input.cgroupsPath,
     },
@@ -130,7 +132,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   if (input.hostname) spec.hostname = input.hostname;
   if (input.domainname) spec.domainname = input.domainname;
 
-  const sysctl = { ...(input.netnsPath === null ? PRIVATE_NETNS_SYSCTLS : {}), ...input.sysctl };
+  const sysctl = { ...(input.netnsPath === null && input.hostNetwork !== true ? PRIVATE_NETNS_SYSCTLS : {}), ...input.sysctl };
   if (Object.keys(sysctl).length > 0) spec.linux.sysctl = sysctl;
 
   if (!privileged) {
@@ -168,13 +170,13 @@ function seccompFor(seccomp: SecuritySpec['seccomp'], caps: string[], kernelRele
 }
 
 /**
- * mount, network, uts, pid, ipc (Docker's five) plus cgroup: a private cgroup namespace hides the
+ * mount, network (none for host networking), uts, pid, ipc (Docker's five) plus cgroup: a private cgroup namespace hides the
  * host's cgroup paths; it works on this cgroup v1 host with runc 1.1.
  */
-function namespaces(netnsPath: string | null): OciNamespace[] {
+function namespaces(netnsPath: string | null | 'host'): OciNamespace[] {
   return [
     { type: 'mount' },
-    netnsPath === null ? { type: 'network' } : { type: 'network', path: netnsPath },
+    ...(netnsPath === 'host' ? [] : [netnsPath === null ? { type: 'network' as const } : { type: 'network' as const, path: netnsPath }]),
     { type: 'uts' },
     { type: 'pid' },
     { type: 'ipc' },

@@ -198,7 +198,7 @@ describe('brig run/create flags against a real daemon', () => {
 
   test('unsupported and unknown docker flags are usage errors (exit 125), nothing is created', async () => {
     for (const [args, message] of [
-      [['run', '-p', '80:80', 'busybox'], "brig: unknown shorthand flag: 'p' in -p\nSee 'brig run --help'.\n"],
+      [['run', '-v', '/a:/b', 'busybox'], "brig: unknown shorthand flag: 'v' in -v\nSee 'brig run --help'.\n"],
       [['run', '--volume=/a:/b', 'busybox'], "brig: unknown flag: --volume\nSee 'brig run --help'.\n"],
       [['create', '--mount', 'type=tmpfs,dst=/x', 'busybox'], "brig: unknown flag: --mount\nSee 'brig create --help'.\n"],
       [['create', '-d', 'busybox'], "brig: unknown shorthand flag: 'd' in -d\nSee 'brig create --help'.\n"],
@@ -341,6 +341,17 @@ describe('the create body brig sends equals docker\'s for the same flags', () =>
     ]],
     ['attach selection and -i', ['create', '-a', 'stdout', '-a', 'STDIN', '-i', 'busybox']],
     ['-it --rm, stop signal and timeout', ['create', '-it', '--rm', '--stop-signal', 'SIGUSR1', '--stop-timeout', '-1', 'busybox']],
+    ['published ports, ranges, --expose and -P', [
+      'create', '-p', '127.0.0.1:28080:80', '-p', '80', '-p', '28090-28091:90-91/udp', '-p', '28100-28110:100', '--expose', '7000-7001',
+      '--expose', '53/udp', '-P', 'busybox',
+    ]],
+    ['dns, dns-search, dns-option, add-host', [
+      'create', '--dns', '192.0.2.53', '--dns-search', 'example.org', '--dns-option', 'ndots:2', '--add-host', 'gw:host-gateway',
+      '--add-host', 'db:192.0.2.7', 'busybox',
+    ]],
+    ['user network with --ip and --network-alias', ['create', '--network', 'mynet', '--ip', '10.213.5.9', '--network-alias', 'web', 'busybox']],
+    ['network modes none, host and container:x', ['create', '--network', 'container:other', 'busybox']],
+    ['--link (sent as docker sends it; the daemon refuses it)', ['create', '--link', 'db:db', 'busybox']],
     ['security options', ['create', '--security-opt', 'no-new-privileges', '--security-opt', 'systempaths=unconfined', 'busybox']],
     ['run -d with everything', [
       'run', '-d', '--sig-proxy=false', '--restart', 'always', '--init', '-m', '128m', '--cpus', '1.5', '--read-only', '-h', 'h',

@@ -4,7 +4,8 @@
  * every container, stops the daemon and fails the test if anything of it is left on the host.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -47,6 +48,14 @@ export class TestDaemon {
   readonly runRoot: string;
   readonly cgroupParent: string;
   readonly configDir: string;
+  /** This daemon's own default bridge (`bt<6 hex>`) and address pool (a /22 of 10.213.0.0/16, /24 networks). */
+  readonly bridgeName: string;
+  readonly addressPool: string;
+  /** The pool's four /24s: `subnet(0)` is the default bridge's, 1–3 are free for the test's own networks. */
+  subnet(i: number): string {
+    const [a, b, c] = this.addressPool.split('/')[0]!.split('.').map(Number) as [number, number, number];
+    return `${a}.${b}.${c + i}.0/24`;
+  }
   #child: ChildProcess | undefined;
   #log = '';
 
@@ -57,6 +66,8 @@ export class TestDaemon {
     this.runRoot = join(root, 'run');
     this.cgroupParent = `/${root.split('/').pop()}`;
     this.configDir = join(root, 'docker-config');
+    this.bridgeName = `bt${randomBytes(3).toString('hex')}`;
+    this.addressPool = freePoolSlice();
   }
 
   get log(): string {
@@ -67,7 +78,8 @@ export class TestDaemon {
   async startProcess(options: DaemonOptions = {}): Promise<void> {
     const args = [
       BRIG, 'daemon', '--socket', this.socket, '--data-root', this.dataRoot, '--run-root', this.runRoot,
-      '--cgroup-parent', this.cgroupParent, ...(options.compat ? ['--compat', options.compat] : []), ...(options.extraArgs ?? []),
+      '--cgroup-parent', this.cgroupParent, '--bridge-name', this.bridgeName, '--default-address-pool', `base=${this.addressPool},size=24`,
+      ...(options.compat ? ['--compat', options.compat] : []), ...(options.extraArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
@@ -163,10 +175,34 @@ export class TestDaemon {
       cgroups.push(...kids.map((k) => `${dir}/${k.name}`));
       await rmdir(dir).catch(() => {});
     }
+    const netns = existsSync(join(this.runRoot, 'netns')) ? await readdir(join(this.runRoot, 'netns')) : [];
+    const bridges = (await links()).filter((l) => l === this.bridgeName);
     await rm(this.root, { recursive: true, force: true });
-    assert.deepEqual({ leftMounts, tasks, cgroups }, { leftMounts: [], tasks: [], cgroups: [] }, `daemon ${this.root} left state behind`);
+    assert.deepEqual({ leftMounts, tasks, cgroups, netns, bridges }, { leftMounts: [], tasks: [], cgroups: [], netns: [], bridges: [] },
+      `daemon ${this.root} left state behind`);
   }
 }
+
+/** Names of the host's network interfaces. */
+async function links(): Promise<string[]> {
+  const r = await runProcess('ip', ['-j', 'link'], process.env);
+  return (JSON.parse(r.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname);
+}
+
+/**
+ * A /22 of 10.213.0.0/16 (third octet 0–44) that no route on the host uses yet: each test daemon
+ * gets its own, so daemons of concurrent tests never hand out overlapping subnets.
+ */
+function freePoolSlice(): string {
+  const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
+  const used = new Set([...routes.matchAll(/\b10\.213\.(\d+)\./g)].map((m) => Math.floor(Number(m[1]) / 4)));
+  const free = Array.from({ length: 12 }, (_, i) => i).filter((i) => !used.has(i) && !claimedSlices.has(i));
+  if (free.length === 0) throw new Error('no free 10.213.x.0/22 slice for a test daemon (every one has routes)');
+  const slice = free[randomBytes(1)[0]! % free.length]!;
+  claimedSlices.add(slice);
+  return `10.213.${slice * 4}.0/22`;
+}
+const claimedSlices = new Set<number>();
 
 /** Creates a temp root, starts a daemon there and (by default) imports the built-in busybox image. */
 export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {

@@ -4,6 +4,7 @@
  * daemon restart that leaves containers running.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type TestDaemon } from './harness.js';
 
@@ -134,13 +135,20 @@ describe('docker CLI against brig', () => {
 
     const info = await d.docker(['info', '--format', '{{json .}}']);
     assert.equal(info.code, 0, info.stderr);
-    const i = JSON.parse(info.stdout) as { Images: number; Driver: string; DockerRootDir: string; SecurityOptions: string[]; Warnings: string[]; OSType: string; CgroupDriver: string };
+    const i = JSON.parse(info.stdout) as {
+      Images: number; Driver: string; DockerRootDir: string; SecurityOptions: string[]; Warnings: string[]; OSType: string; CgroupDriver: string;
+      Plugins: { Network: string[] };
+    };
     assert.equal(i.Images, 1);
     assert.equal(i.Driver, 'overlay');
     assert.equal(i.DockerRootDir, d.dataRoot);
     assert.equal(i.OSType, 'linux');
     assert.ok(i.SecurityOptions.some((s) => s.startsWith('name=seccomp')));
-    assert.ok(i.Warnings.some((w) => /bridge networking is not available/.test(w)), 'info says networking is loopback-only');
+    assert.deepEqual(i.Plugins.Network, ['bridge', 'host', 'null']);
+    const sysctl = async (p: string) => (await readFile(p, 'utf8').catch(() => '0')).trim() === '1';
+    const raw = (await d.http('GET', '/info')).json() as { IPv4Forwarding: boolean; BridgeNfIptables: boolean };
+    assert.equal(raw.IPv4Forwarding, await sysctl('/proc/sys/net/ipv4/ip_forward'));
+    assert.equal(raw.BridgeNfIptables, await sysctl('/proc/sys/net/bridge/bridge-nf-call-iptables'));
   });
 
   test('a command that does not exist fails with exit 127 and leaves a clean created container', async () => {

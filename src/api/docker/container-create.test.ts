@@ -77,7 +77,9 @@ test('the docker CLI 28 body for `docker run --rm busybox echo hi` is accepted a
   assert.deepEqual(spec.security, {
     privileged: false, capAdd: [], capDrop: [], noNewPrivileges: true, seccomp: { kind: 'default' }, readonlyRootfs: false,
   });
-  assert.deepEqual(spec.network, { mode: 'none' });
+  assert.deepEqual(spec.network, {
+    mode: 'bridge', modeName: 'default', endpoints: [], ports: [], publishAll: false, dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [], macAddress: '',
+  });
 });
 
 test('a minimal body (curl, docker-py) is enough', () => {
@@ -115,9 +117,6 @@ test('type errors name the field', () => {
 test('unsupported HostConfig features are 501s naming the field', () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ Binds: ['/host:/ctr'] }, 'HostConfig.Binds'],
-    [{ PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } }, 'HostConfig.PortBindings'],
-    [{ PublishAllPorts: true }, 'HostConfig.PublishAllPorts'],
-    [{ Dns: ['1.1.1.1'] }, 'HostConfig.Dns'],
     [{ Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] }, 'HostConfig.Devices'],
     [{ Ulimits: [{ Name: 'nofile', Soft: 1, Hard: 1 }] }, 'HostConfig.Ulimits'],
     [{ OomKillDisable: true }, 'HostConfig.OomKillDisable'],
@@ -128,8 +127,6 @@ test('unsupported HostConfig features are 501s naming the field', () => {
     [{ IpcMode: 'host' }, 'HostConfig.IpcMode'],
     [{ UsernsMode: 'host' }, 'HostConfig.UsernsMode'],
     [{ Runtime: 'kata' }, 'HostConfig.Runtime'],
-    [{ NetworkMode: 'host' }, 'HostConfig.NetworkMode'],
-    [{ NetworkMode: 'container:abc' }, 'HostConfig.NetworkMode'],
     [{ LogConfig: { Type: 'syslog', Config: {} } }, 'HostConfig.LogConfig.Type'],
     [{ LogConfig: { Type: '', Config: { 'syslog-address': 'udp://x' } } }, 'HostConfig.LogConfig.Config'],
     [{ ShmSize: 1 << 27 }, 'HostConfig.ShmSize'],
@@ -162,11 +159,57 @@ test('restart policies, --init, log options and health checks are read', () => {
   assertError(withHost({}, { Healthcheck: { Test: ['BOGUS'] } }), 'ERR_INVALID_ARGUMENT', /NONE, CMD or CMD-SHELL/);
 });
 
-test('network modes default, bridge and none; the "default" endpoint key; unknown networks are 404s', () => {
-  assert.deepEqual(fromDockerCreate(withHost({ NetworkMode: 'none' })).warnings, []);
-  assert.equal(fromDockerCreate(withHost({ NetworkMode: 'bridge' })).warnings.length, 1);
-  const body = withHost({}, { NetworkingConfig: { EndpointsConfig: { mynet: {} } } });
-  assertError(body, 'ERR_NOT_FOUND', 'network mynet not found');
+test('network modes: default, bridge, none, host, container:<x> and user networks with their endpoint config', () => {
+  const net = (host: Record<string, unknown>, extra: Record<string, unknown> = {}) => fromDockerCreate(withHost(host, extra)).spec.network;
+  assert.equal(net({ NetworkMode: 'bridge' }).mode, 'bridge');
+  assert.equal(net({ NetworkMode: '' }).modeName, 'default');
+  assert.deepEqual([net({ NetworkMode: 'none' }).mode, net({ NetworkMode: 'host' }).mode], ['none', 'host']);
+  const c = net({ NetworkMode: 'container:web' });
+  assert.deepEqual([c.mode, c.container, c.modeName], ['container', 'web', 'container:web']);
+  const u = net({ NetworkMode: 'mynet' }, {
+    NetworkingConfig: { EndpointsConfig: { mynet: { IPAMConfig: { IPv4Address: '10.213.5.9' }, Aliases: ['web', 'web'] }, other: {} } },
+  });
+  assert.equal(u.mode, 'user');
+  assert.deepEqual(u.endpoints, [{ network: 'mynet', aliases: ['web'], ipv4: '10.213.5.9' }, { network: 'other', aliases: [], ipv4: '' }]);
+  // host mode drops published ports with Docker's warning
+  const hostRun = fromDockerCreate(withHost({ NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '28080' }] } }));
+  assert.deepEqual(hostRun.spec.network.ports, []);
+  assert.deepEqual(hostRun.warnings, ['Published ports are discarded when using host network mode']);
+});
+
+test('network settings that conflict or are malformed are 400s with Docker\'s messages; --link names user networks', () => {
+  assertError(withHost({ Links: ['db:db'] }), 'ERR_INVALID_ARGUMENT', /--link.*not supported by brig.*docker network create/);
+  assertError(withHost({}, { NetworkingConfig: { EndpointsConfig: { default: { IPAMConfig: { IPv4Address: '10.0.0.2' } } } } }),
+    'ERR_INVALID_ARGUMENT', 'user specified IP address is supported on user defined networks only');
+  assertError(withHost({ NetworkMode: 'bridge' }, { NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['x'] } } } }),
+    'ERR_INVALID_ARGUMENT', 'network-scoped alias is supported only for containers in user defined networks');
+  assertError(withHost({ NetworkMode: 'container:x', PortBindings: { '80/tcp': [{}] } }), 'ERR_INVALID_ARGUMENT',
+    'conflicting options: port publishing and the container type network mode');
+  assertError(withHost({ NetworkMode: 'container:x', Dns: ['1.1.1.1'] }), 'ERR_INVALID_ARGUMENT', 'conflicting options: dns and the network mode');
+  assertError(withHost({ NetworkMode: 'container:x' }, { Hostname: 'h' }), 'ERR_INVALID_ARGUMENT', 'conflicting options: hostname and the network mode');
+  assertError(withHost({ NetworkMode: 'container:' }), 'ERR_INVALID_ARGUMENT', /container:<name\|id>/);
+  assertError(withHost({ Dns: ['not-an-ip'] }), 'ERR_INVALID_ARGUMENT', 'not-an-ip is not an ip address');
+  assertError(withHost({ ExtraHosts: ['nohost'] }), 'ERR_INVALID_ARGUMENT', /--add-host/);
+  assertError(withHost({ PortBindings: { '80/tcp': [{ HostIp: 'x', HostPort: '1' }] } }), 'ERR_INVALID_ARGUMENT', /host IP/);
+  assertError(withHost({ PortBindings: { '80/sctp': [{}] } }), 'ERR_NOT_IMPLEMENTED', /sctp/);
+  assertError(withHost({}, { ExposedPorts: { 'abc/tcp': {} } }), 'ERR_INVALID_ARGUMENT', /container port/);
+});
+
+test('ports, -P, dns and extra hosts are read', () => {
+  const n = fromDockerCreate(withHost({
+    PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '28080' }, { HostIp: '', HostPort: '' }], '53/udp': null, '81/tcp': [{ HostPort: '28100-28110' }] },
+    PublishAllPorts: true, Dns: ['192.0.2.53'], DnsSearch: ['example.org'], DnsOptions: ['ndots:2'], ExtraHosts: ['gw:host-gateway', 'db=192.0.2.7'],
+  }, { ExposedPorts: { '80/tcp': {}, '9000': {} } })).spec;
+  assert.deepEqual(n.network.ports, [
+    { hostIp: '127.0.0.1', hostPortStart: 28080, hostPortEnd: 28080, containerPort: 80, protocol: 'tcp' },
+    { hostIp: '', hostPortStart: 0, hostPortEnd: 0, containerPort: 80, protocol: 'tcp' },
+    { hostIp: '', hostPortStart: 0, hostPortEnd: 0, containerPort: 53, protocol: 'udp' },
+    { hostIp: '', hostPortStart: 28100, hostPortEnd: 28110, containerPort: 81, protocol: 'tcp' },
+  ]);
+  assert.equal(n.network.publishAll, true);
+  assert.deepEqual([n.network.dns, n.network.dnsSearch, n.network.dnsOptions], [['192.0.2.53'], ['example.org'], ['ndots:2']]);
+  assert.deepEqual(n.network.extraHosts, ['gw:host-gateway', 'db:192.0.2.7']);
+  assert.deepEqual([...n.exposedPorts].sort(), ['80/tcp', '9000/tcp']);
 });
 
 test('restart policy: an unknown name is a 400', () => {

@@ -11,6 +11,7 @@ import {
   isUnset, object, optBool, optInt, optIntOrNull, optKeySet, optObject, optString, optStringArray,
   optStringMap, optStrSlice, type Json,
 } from './validate.js';
+import { checkExposedPort, parseNetworkSpec } from './container-network.js';
 
 /** HostConfig fields brig does not implement yet, with what to say when one is set. */
 const UNSUPPORTED_HOST_FIELDS: [string, string][] = [
@@ -18,13 +19,6 @@ const UNSUPPORTED_HOST_FIELDS: [string, string][] = [
   ['Mounts', 'mounts (--mount)'],
   ['VolumesFrom', '--volumes-from'],
   ['Tmpfs', '--tmpfs'],
-  ['PortBindings', 'published ports (-p)'],
-  ['PublishAllPorts', 'publishing all ports (-P)'],
-  ['Links', '--link'],
-  ['Dns', '--dns'],
-  ['DnsOptions', '--dns-option'],
-  ['DnsSearch', '--dns-search'],
-  ['ExtraHosts', '--add-host'],
   ['Devices', '--device'],
   ['DeviceCgroupRules', '--device-cgroup-rule'],
   ['DeviceRequests', '--gpus'],
@@ -90,18 +84,9 @@ export function fromDockerCreate(body: unknown): CreateRequest {
     }
   }
 
-  const networkMode = optString(host, 'NetworkMode', 'HostConfig.NetworkMode', 'default');
-  if (!['', 'default', 'none', 'bridge'].includes(networkMode)) {
-    throw new EngineError('ERR_NOT_IMPLEMENTED', `network mode "${networkMode}" (HostConfig.NetworkMode) is not supported by brig yet`);
-  }
-  if (networkMode === 'bridge') {
-    warnings.push('bridge networking is not available in brig yet: the container gets its own network namespace with loopback only');
-  }
-  const netCfg = optObject(cfg, 'NetworkingConfig', 'NetworkingConfig');
-  const endpoints = netCfg ? optObject(netCfg, 'EndpointsConfig', 'NetworkingConfig.EndpointsConfig') ?? {} : {};
-  for (const key of Object.keys(endpoints)) {
-    if (!['default', 'bridge', 'none'].includes(key)) throw new EngineError('ERR_NOT_FOUND', `network ${key} not found`);
-  }
+  const exposedPorts = optKeySet(cfg, 'ExposedPorts', 'ExposedPorts');
+  for (const p of exposedPorts) checkExposedPort(p);
+  const network = parseNetworkSpec(cfg, host, exposedPorts, warnings);
 
   const restart = optObject(host, 'RestartPolicy', 'HostConfig.RestartPolicy') ?? {};
   const restartName = optString(restart, 'Name', 'HostConfig.RestartPolicy.Name', 'no') || 'no';
@@ -183,10 +168,10 @@ export function fromDockerCreate(body: unknown): CreateRequest {
     labels: optStringMap(cfg, 'Labels', 'Labels'),
     stopSignal: stopSignal === '' ? null : stopSignal,
     stopTimeout,
-    exposedPorts: optKeySet(cfg, 'ExposedPorts', 'ExposedPorts'),
+    exposedPorts: exposedPorts.map((p) => (p.includes('/') ? p : `${p}/tcp`)),
     autoRemove,
     restartPolicy: { name: restartName as RestartPolicyName, maximumRetryCount: maxRetries },
-    network: { mode: 'none' },
+    network,
     security: parseSecurity(host),
     resources: {
       pidsLimit,

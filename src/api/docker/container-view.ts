@@ -4,6 +4,8 @@
 import { healthcheckToJson } from '../../image/config-format.js';
 import type { ContainerRecord } from '../../model/container.js';
 import type { ImageRecord } from '../../model/image.js';
+import { networkSpecOf } from '../../model/container.js';
+import { legacyBridgeFields, networksOf, portBindingsOf, portsOf, summaryPorts, type NetworkViewContext } from './network-view.js';
 import { humanDuration, unixSeconds, ZERO_TIME } from '../../util/time.js';
 
 export interface ContainerViewContext {
@@ -14,6 +16,7 @@ export interface ContainerViewContext {
   imageName: string | undefined;
   /** IDs of the container's exec sessions that have not ended (`ExecIDs`; null when none). */
   execIds?: string[];
+  networks: NetworkViewContext;
 }
 
 /** The `Status` column of `docker ps`, written by the daemon (`Up 3 seconds`, `Exited (0) 2 minutes ago`). */
@@ -42,18 +45,8 @@ function commandLine(c: ContainerRecord): string {
   return [c.path, ...c.args].join(' ');
 }
 
-function networkNone() {
-  return {
-    none: {
-      IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: 'none', EndpointID: '',
-      Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-      DriverOpts: null, DNSNames: null,
-    },
-  };
-}
-
 /** One item of `GET /containers/json`. */
-export function toDockerSummary(c: ContainerRecord, ctx: Pick<ContainerViewContext, 'imageName'>) {
+export function toDockerSummary(c: ContainerRecord, ctx: Pick<ContainerViewContext, 'imageName' | 'networks'>) {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -61,12 +54,12 @@ export function toDockerSummary(c: ContainerRecord, ctx: Pick<ContainerViewConte
     ImageID: c.imageId,
     Command: commandLine(c),
     Created: unixSeconds(c.created),
-    Ports: [],
+    Ports: summaryPorts(c),
     Labels: c.spec.labels,
     State: c.state.status,
     Status: statusText(c),
-    HostConfig: { NetworkMode: c.spec.network.mode },
-    NetworkSettings: { Networks: networkNone() },
+    HostConfig: { NetworkMode: networkSpecOf(c.spec).modeName },
+    NetworkSettings: { Networks: networksOf(c, ctx.networks) },
     Mounts: [],
   };
 }
@@ -75,6 +68,9 @@ export function toDockerSummary(c: ContainerRecord, ctx: Pick<ContainerViewConte
 export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
   const s = c.state;
   const sec = c.spec.security;
+  const net = networkSpecOf(c.spec);
+  const running = s.status === 'running' || s.status === 'paused';
+  const attachment = running ? s.network ?? null : null;
   const securityOpt: string[] = [];
   if (sec.noNewPrivileges) securityOpt.push('no-new-privileges');
   if (sec.seccomp.kind === 'unconfined') securityOpt.push('seccomp=unconfined');
@@ -105,7 +101,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       } : {}),
     },
     Image: c.imageId,
-    ResolvConfPath: '',
+    ResolvConfPath: `${ctx.containerDir}/resolv.conf`,
     HostnamePath: `${ctx.containerDir}/hostname`,
     HostsPath: `${ctx.containerDir}/hosts`,
     LogPath: ctx.logPath,
@@ -124,8 +120,8 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
         Type: 'k8s-file',
         Config: c.spec.logConfig.options ?? {},
       },
-      NetworkMode: c.spec.network.mode,
-      PortBindings: {},
+      NetworkMode: net.modeName,
+      PortBindings: portBindingsOf(net),
       RestartPolicy: { Name: c.spec.restartPolicy.name, MaximumRetryCount: c.spec.restartPolicy.maximumRetryCount },
       AutoRemove: c.spec.autoRemove,
       VolumeDriver: '',
@@ -134,10 +130,10 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       CapAdd: sec.capAdd.length ? sec.capAdd : null,
       CapDrop: sec.capDrop.length ? sec.capDrop : null,
       CgroupnsMode: 'private',
-      Dns: [],
-      DnsOptions: [],
-      DnsSearch: [],
-      ExtraHosts: null,
+      Dns: net.dns,
+      DnsOptions: net.dnsOptions,
+      DnsSearch: net.dnsSearch,
+      ExtraHosts: net.extraHosts.length > 0 ? net.extraHosts : null,
       GroupAdd: null,
       IpcMode: 'private',
       Cgroup: '',
@@ -145,7 +141,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
       OomScoreAdj: 0,
       PidMode: '',
       Privileged: sec.privileged,
-      PublishAllPorts: false,
+      PublishAllPorts: net.publishAll,
       ReadonlyRootfs: sec.readonlyRootfs,
       SecurityOpt: securityOpt.length ? securityOpt : null,
       UTSMode: '',
@@ -201,23 +197,19 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
     },
     NetworkSettings: {
       Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
+      SandboxID: attachment?.netnsPath ? c.id : '',
+      SandboxKey: attachment?.netnsPath ?? '',
+      Ports: portsOf(c),
       HairpinMode: false,
       LinkLocalIPv6Address: '',
       LinkLocalIPv6PrefixLen: 0,
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
       IPv6Gateway: '',
-      MacAddress: '',
-      Networks: networkNone(),
+      ...legacyBridgeFields(attachment),
+      Networks: networksOf(c, ctx.networks),
     },
   };
 }

@@ -9,6 +9,7 @@ import { dockerTimestamp, type LogEntry } from '../../logs/cri-log.js';
 import type { ContainerRecord } from '../../model/container.js';
 import { fromDockerCreate } from '../docker/container-create.js';
 import { toDockerInspect, toDockerSummary } from '../docker/container-view.js';
+import { networkViewContext } from '../docker/network-view.js';
 import { PS_FILTER_KEYS, psPredicate } from '../docker/ps-filter.js';
 import { handleResize, queryBool, queryFilters, queryInt, resOf, sendEmpty, sendJson } from '../respond.js';
 import type { RouteContext, Router } from '../router.js';
@@ -20,6 +21,7 @@ const MAX_ATTACH_BACKLOG = 16 * 1024 * 1024;
 
 export function containerRoutes(router: Router, engine: Engine): void {
   const svc = engine.containers;
+  const networks = networkViewContext(engine);
   const imageName = (c: ContainerRecord) => {
     const tag = svc.imageOf(c)?.repoTags[0];
     return tag ? familiarName(tag) : undefined;
@@ -53,7 +55,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const size = queryBool(ctx.query, 'size');
     const out = [];
     for (const c of list) {
-      const item: Record<string, unknown> = toDockerSummary(c, { imageName: imageName(c) });
+      const item: Record<string, unknown> = toDockerSummary(c, { imageName: imageName(c), networks });
       if (size) {
         const s = await svc.sizes(c);
         item['SizeRw'] = s.rw;
@@ -68,7 +70,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const c = svc.get(ctx.params['id']!);
     sendJson(ctx, 200, toDockerInspect(c, {
       image: svc.imageOf(c), imageName: imageName(c), logPath: svc.logPath(c.id), containerDir: svc.containerDir(c.id),
-      execIds: engine.exec.idsOf(c.id),
+      execIds: engine.exec.idsOf(c.id), networks,
     }));
   });
 

@@ -8,6 +8,7 @@ import { EngineError } from '../../errors.js';
 import { familiarName } from '../../image/reference.js';
 import type { ImageRecord } from '../../model/image.js';
 import { toDockerSummary } from '../docker/container-view.js';
+import { networkViewContext } from '../docker/network-view.js';
 import { toDockerImageSummary } from '../docker/image-view.js';
 import { labelsMatch, parseUntil } from '../docker/ps-filter.js';
 import { messageOf, sendError } from '../errors.js';
@@ -55,7 +56,7 @@ export function localImageRoutes(router: Router, engine: Engine): void {
     sendJson(ctx, 200, {
       LayersSize: du.layersSize,
       Images: du.images.map((i) => ({ ...toDockerImageSummary(i.image, i.image.repoTags.map(familiarName), i.containers), SharedSize: i.sharedSize })),
-      Containers: du.containers.map((c) => ({ ...toDockerSummary(c.container, { imageName: imageName(c.container.imageId) }), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs })),
+      Containers: du.containers.map((c) => ({ ...toDockerSummary(c.container, { imageName: imageName(c.container.imageId), networks: networkViewContext(engine) }), SizeRw: c.sizeRw, SizeRootFs: c.sizeRootFs })),
       Volumes: [],
       BuildCache: [],
     });

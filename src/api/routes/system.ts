@@ -14,8 +14,6 @@ const NOT_YET: [string, string][] = [
   ['GET', '/images/{name*}/history'], ['GET', '/images/search'], ['GET', '/images/get'], ['GET', '/images/{name*}/get'],
   ['POST', '/images/load'], ['POST', '/images/prune'], ['POST', '/commit'], ['POST', '/build'], ['POST', '/build/prune'],
   ['GET', '/system/df'], ['GET', '/distribution/{name*}/json'], ['POST', '/session'], ['POST', '/grpc'],
-  ['GET', '/networks'], ['POST', '/networks/create'], ['DELETE', '/networks/{id}'], ['POST', '/networks/{id}/connect'],
-  ['POST', '/networks/{id}/disconnect'], ['POST', '/networks/prune'],
   ['GET', '/volumes'], ['POST', '/volumes/create'], ['DELETE', '/volumes/{name}'], ['POST', '/volumes/prune'],
   ['GET', '/plugins'], ['GET', '/swarm'], ['POST', '/swarm/init'], ['POST', '/swarm/join'], ['GET', '/services'],
   ['GET', '/nodes'], ['GET', '/tasks'], ['GET', '/secrets'], ['GET', '/configs'],
@@ -72,7 +70,7 @@ export function systemRoutes(router: Router, engine: Engine): void {
       Images: i.images,
       Driver: 'overlay',
       DriverStatus: [['Backing Filesystem', 'kernel overlayfs'], ['Supports d_type', 'true']],
-      Plugins: { Volume: [], Network: ['none'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -80,9 +78,9 @@ export function systemRoutes(router: Router, engine: Engine): void {
       CPUShares: true,
       CPUSet: false,
       PidsLimit: true,
-      IPv4Forwarding: false,
-      BridgeNfIptables: false,
-      BridgeNfIp6tables: false,
+      IPv4Forwarding: i.ipv4Forwarding,
+      BridgeNfIptables: i.bridgeNfIptables,
+      BridgeNfIp6tables: i.bridgeNfIp6tables,
       Debug: false,
       NFd: 0,
       OomKillDisable: false,
@@ -157,9 +155,6 @@ export function systemRoutes(router: Router, engine: Engine): void {
   });
 
   // `docker inspect <name>` walks these lookups; brig has no such objects, so they are plain 404s.
-  router.add('GET', '/networks/{id}', async (ctx) => {
-    throw new EngineError('ERR_NOT_FOUND', `network ${ctx.params['id']} not found`);
-  });
   router.add('GET', '/volumes/{name}', async (ctx) => {
     throw new EngineError('ERR_NOT_FOUND', `get ${ctx.params['name']}: no such volume`);
   });

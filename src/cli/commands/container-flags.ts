@@ -8,14 +8,16 @@
  * pflag's error texts; docker flags brig does not implement are unknown flags (exit 125).
  */
 import { readFileSync } from 'node:fs';
-import type { ContainerCreateRequest, HealthConfig, RestartPolicy } from '../../client/types.js';
+import type { ContainerCreateRequest, EndpointSettings, HealthConfig, RestartPolicy } from '../../client/types.js';
 import { flagValue, intFlag, parseCommandArgs, type OptionSpecs, type ParsedValues } from '../args.js';
 import { UsageError } from '../command.js';
 import { memSwapBytes, parseCpus, parseGoDuration, parseRestartPolicy, ramInBytes } from '../flag-values.js';
 import { readKvStrings, type ReadFileBytes } from '../kvfile.js';
+import { parsePortSpecs, validateExtraHost, validateIpAddress, type PortSpecs } from '../publish.js';
 
 /** Flags of both `run` and `create` (docker's `addFlags`, as far as brig's daemon implements them). */
 export const containerOptions = {
+  'add-host': { type: 'string', multiple: true, description: 'Add a custom host-to-IP mapping (host:ip)' },
   attach: { type: 'string', short: 'a', multiple: true, description: 'Attach to STDIN, STDOUT or STDERR' },
   'cap-add': { type: 'string', multiple: true, description: 'Add Linux capabilities' },
   'cap-drop': { type: 'string', multiple: true, description: 'Drop Linux capabilities' },
@@ -23,10 +25,14 @@ export const containerOptions = {
   'cpu-quota': { type: 'string', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
   'cpu-shares': { type: 'string', short: 'c', valueName: 'int', description: 'CPU shares (relative weight)' },
   cpus: { type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
+  dns: { type: 'string', multiple: true, description: 'Set custom DNS servers' },
+  'dns-option': { type: 'string', multiple: true, description: 'Set DNS options' },
+  'dns-search': { type: 'string', multiple: true, description: 'Set custom DNS search domains' },
   domainname: { type: 'string', description: 'Container NIS domain name' },
   entrypoint: { type: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
   env: { type: 'string', short: 'e', multiple: true, description: 'Set environment variables' },
   'env-file': { type: 'string', multiple: true, description: 'Read in a file of environment variables' },
+  expose: { type: 'string', multiple: true, description: 'Expose a port or a range of ports' },
   'health-cmd': { type: 'string', description: 'Command to run to check health' },
   'health-interval': { type: 'string', valueName: 'duration', description: 'Time between running the check (ms|s|m|h) (default 0s)' },
   'health-retries': { type: 'string', valueName: 'int', description: 'Consecutive failures needed to report unhealthy' },
@@ -41,17 +47,22 @@ export const containerOptions = {
   hostname: { type: 'string', short: 'h', description: 'Container host name' },
   init: { type: 'boolean', description: 'Run an init inside the container that forwards signals and reaps processes' },
   interactive: { type: 'boolean', short: 'i', description: 'Keep STDIN open even if not attached' },
+  ip: { type: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
   label: { type: 'string', short: 'l', multiple: true, description: 'Set meta data on a container' },
   'label-file': { type: 'string', multiple: true, description: 'Read in a line delimited file of labels' },
+  link: { type: 'string', multiple: true, description: 'Add link to another container (refused by brig: use a user-defined network)' },
   'log-driver': { type: 'string', description: 'Logging driver for the container' },
   'log-opt': { type: 'string', multiple: true, description: 'Log driver options' },
   memory: { type: 'string', short: 'm', valueName: 'bytes', description: 'Memory limit' },
   'memory-swap': { type: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
   name: { type: 'string', description: 'Assign a name to the container' },
   network: { type: 'string', valueName: 'network', description: 'Connect a container to a network' },
+  'network-alias': { type: 'string', multiple: true, description: 'Add network-scoped alias for the container' },
   'no-healthcheck': { type: 'boolean', description: 'Disable any container-specified HEALTHCHECK' },
   'pids-limit': { type: 'string', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
   privileged: { type: 'boolean', description: 'Give extended privileges to this container' },
+  publish: { type: 'string', short: 'p', multiple: true, description: "Publish a container's port(s) to the host" },
+  'publish-all': { type: 'boolean', short: 'P', description: 'Publish all exposed ports to random ports' },
   'read-only': { type: 'boolean', description: "Mount the container's root filesystem as read only" },
   restart: { type: 'string', description: 'Restart policy to apply when a container exits (default "no")' },
   rm: { type: 'boolean', description: 'Automatically remove the container when it exits' },
@@ -112,6 +123,16 @@ export interface ContainerFlags {
   init: boolean | undefined;
   pidsLimit: number | undefined;
   network: string | undefined;
+  /** `-p`/`--expose`, as docker's body carries them. */
+  ports: PortSpecs;
+  publishAll: boolean;
+  ip: string;
+  networkAliases: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  addHost: string[];
+  links: string[];
   stopSignal: string | undefined;
   stopTimeout: number | undefined;
   restart: RestartPolicy;
@@ -276,6 +297,9 @@ export function parseContainerArgs(command: 'run' | 'create', args: string[], op
   // then docker's parse()
   const lookup = (key: string) => env[key];
   const envList = usage(() => readKvStrings(v['env-file'] ?? [], dedupeEnv(cliEnv), lookup, options.readFile));
+  const dns = (v.dns ?? []).map((x) => flagValue(specs, 'dns', x, validateIpAddress)!);
+  const addHost = (v['add-host'] ?? []).map((x) => flagValue(specs, 'add-host', x, validateExtraHost)!);
+  const ports = usage(() => parsePortSpecs(v.publish ?? [], v.expose ?? []));
   const labels = usage(() => readKvStrings(v['label-file'] ?? [], cliLabels, undefined, options.readFile));
   const restart = usage(() => parseRestartPolicy(v.restart ?? 'no'));
   const logDriver = v['log-driver'] ?? '';
@@ -316,6 +340,15 @@ export function parseContainerArgs(command: 'run' | 'create', args: string[], op
     init: v.init,
     pidsLimit,
     network: v.network,
+    ports,
+    publishAll: v['publish-all'] === true,
+    ip: v.ip ?? '',
+    networkAliases: v['network-alias'] ?? [],
+    dns,
+    dnsSearch: v['dns-search'] ?? [],
+    dnsOptions: v['dns-option'] ?? [],
+    addHost,
+    links: v.link ?? [],
     stopSignal: v['stop-signal'],
     stopTimeout,
     restart,
@@ -396,6 +429,14 @@ export interface CreateBodyOptions {
   readFile?: (path: string) => string;
 }
 
+/** The endpoint settings of `--network` (docker's `parseNetworkOpts`): `--ip` and `--network-alias`. */
+function endpointSettings(f: ContainerFlags): EndpointSettings {
+  return {
+    ...(f.ip !== '' ? { IPAMConfig: { IPv4Address: f.ip } } : {}),
+    ...(f.networkAliases.length > 0 ? { Aliases: f.networkAliases } : {}),
+  };
+}
+
 /** The `POST /containers/create` body, shaped like the one the docker CLI sends. */
 export function buildCreateBody(f: ContainerFlags, options: CreateBodyOptions = {}): ContainerCreateRequest {
   const readFile = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
@@ -432,7 +473,7 @@ export function buildCreateBody(f: ContainerFlags, options: CreateBodyOptions = 
       ContainerIDFile: '',
       LogConfig: { Type: f.logDriver, Config: f.logOpts },
       NetworkMode: networkMode,
-      PortBindings: {},
+      PortBindings: f.ports.bindings,
       RestartPolicy: f.restart,
       AutoRemove: f.rm,
       VolumeDriver: '',
@@ -441,18 +482,18 @@ export function buildCreateBody(f: ContainerFlags, options: CreateBodyOptions = 
       CapAdd: f.capAdd.length > 0 ? f.capAdd : null,
       CapDrop: f.capDrop.length > 0 ? f.capDrop : null,
       CgroupnsMode: '',
-      Dns: [],
-      DnsOptions: [],
-      DnsSearch: [],
-      ExtraHosts: null,
+      Dns: f.dns,
+      DnsOptions: f.dnsOptions,
+      DnsSearch: f.dnsSearch,
+      ExtraHosts: f.addHost.length > 0 ? f.addHost : null,
       GroupAdd: null,
       IpcMode: '',
       Cgroup: '',
-      Links: null,
+      Links: f.links.length > 0 ? f.links : null,
       OomScoreAdj: 0,
       PidMode: '',
       Privileged: f.privileged,
-      PublishAllPorts: false,
+      PublishAllPorts: f.publishAll,
       ReadonlyRootfs: f.readOnly,
       SecurityOpt: f.securityOpt.length > 0 ? security.securityOpt : null,
       UTSMode: '',
@@ -469,8 +510,9 @@ export function buildCreateBody(f: ContainerFlags, options: CreateBodyOptions = 
       ...(security.unconfinedPaths ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       ...(f.init !== undefined ? { Init: f.init } : {}),
     },
-    NetworkingConfig: { EndpointsConfig: { [networkMode]: {} } },
+    NetworkingConfig: { EndpointsConfig: { [networkMode]: endpointSettings(f) } },
   };
+  if (Object.keys(f.ports.exposed).length > 0) body.ExposedPorts = f.ports.exposed;
   if (f.stopSignal !== undefined && f.stopSignal !== '') body.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) body.StopTimeout = f.stopTimeout;
   return body;

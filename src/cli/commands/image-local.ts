@@ -135,7 +135,8 @@ const pruneOptions = {
   filter: { type: 'string', multiple: true, valueName: 'filter', description: 'Provide filter values (e.g. "until=<timestamp>")' },
 } as const satisfies OptionSpecs;
 
-async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
+/** Docker's `[y/N]` prompt; true on y or yes. */
+export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
   await write(ctx.stdout, `${warning}\nAre you sure you want to continue? [y/N] `);
   for await (const chunk of ctx.stdin) {
     const answer = String(chunk).split('\n')[0]!.trim().toLowerCase();
