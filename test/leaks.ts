@@ -229,6 +229,9 @@ export function toleratedIptables(item: string): boolean {
 
 const NETAVARK_SHARED = new Set([
   ':NETAVARK_FORWARD -',
+  // with `isolate` (brig sets it on every network), emptied but kept after the last teardown
+  ':NETAVARK_ISOLATION_1 -',
+  ':NETAVARK_ISOLATION_2 -',
   '-A FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD',
   ':NETAVARK-HOSTPORT-DNAT -',
   ':NETAVARK-HOSTPORT-MASQ -',
