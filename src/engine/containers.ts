@@ -450,6 +450,7 @@ export class ContainerService {
       const state: ContainerState = {
         ...c.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode, oomKilled, finishedAt,
       };
+      if (c.state.network) await this.options.networking.service.releasePorts(id).catch(() => {});
       this.meta.updateContainerState(id, state);
       const ended: ContainerRecord = { ...c, state };
       if (oomKilled) this.#event(ended, 'oom');

@@ -298,6 +298,10 @@ export class BridgeNetworkService implements NetworkService {
     });
   }
 
+  async releasePorts(containerId: string): Promise<void> {
+    await this.#ports.release(containerId);
+  }
+
   /** netavark teardown (best effort), ports released, allocations deleted. Idempotent. */
   async #teardown(containerId: string): Promise<void> {
     const sb = this.#sandboxes.get(containerId);

@@ -51,6 +51,12 @@ export interface NetworkService {
    * it is done, and init() finishes any teardown a crash interrupted.
    */
   detach(containerId: string, a: NetworkAttachment): Promise<void>;
+  /**
+   * Closes the container's host port reservations at once (idempotent), before its exit is
+   * reported: as with Docker, a port is free again when `docker stop`/`run --rm` returns, while the
+   * slower netavark teardown of detach() continues.
+   */
+  releasePorts(containerId: string): Promise<void>;
   /** `docker network connect` of a running container (adds one endpoint to its live netns). 409 if already connected. */
   connect(containerId: string, name: string, a: NetworkAttachment, req: EndpointRequest): Promise<NetworkAttachment>;
   disconnect(containerId: string, a: NetworkAttachment, network: string): Promise<NetworkAttachment>;
