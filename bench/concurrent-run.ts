@@ -23,7 +23,7 @@ Options:
   --containers N       concurrent docker run commands per batch (default 50)
   --rounds N           rounds of one batch per engine, alternating which engine goes first (default 3)
   --network MODE       pass --network MODE to docker run (default: none given, each engine's default:
-                       dockerd its bridge, brig loopback only)
+                       dockerd and brig each their own bridge)
   --auto-names         no --name: each engine generates the names (brig's generated names can collide
                        under concurrent creates, failing a docker run)
   --settle MS          idle time before each batch, after the previous batch's cleanup (default 1000)
@@ -126,7 +126,7 @@ function report(r: BenchResults<Body, Goal>): string[] {
     });
   });
   out.push('  wall = first spawn to last exit of the batch; rate = containers / wall; cmd = one docker run -d process; rm -f = untimed cleanup');
-  if (r.network === 'default') out.push('  network: each engine\'s default (dockerd: a veth pair on its bridge per container; brig: loopback only)');
+  if (r.network === 'default') out.push('  network: each engine\'s default (dockerd: a veth pair on its bridge per container; brig: a veth pair on its bridge through netavark)');
   out.push('');
   for (const e of ['brig', 'dockerd'] as const) {
     const s = r.summary[e];

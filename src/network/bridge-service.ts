@@ -17,6 +17,7 @@ import { createNetns, isSystemError, removeNetns } from '../native/index.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import { newId } from '../util/ids.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+import { RwLock } from '../util/rw-lock.js';
 import { hostsText, readHostResolvConf, resolvText } from './etc-files.js';
 import { ensureIccDrop, removeIccDrop } from './firewall.js';
 import {
@@ -29,7 +30,6 @@ import type { CreateNetworkOptions, NetworkService, NetworkServiceOptions } from
 const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
-const NETAVARK_LOCK = 'netavark';
 
 /** Test seams: where the host's routes and resolv.conf come from. */
 export interface BridgeServiceHooks {
@@ -44,6 +44,10 @@ export class BridgeNetworkService implements NetworkService {
   readonly #netavark: Netavark;
   readonly #ports: PortReservations;
   readonly #lock = new KeyedMutex();
+  /** See #netavarkRun. */
+  readonly #netavarkLock = new RwLock();
+  /** Containers whose netavark setup is complete and whose teardown has not begun. */
+  readonly #live = new Set<string>();
   #networks = new Map<string, NetworkRecord>();
   readonly #sandboxes = new Map<string, SandboxRecord>();
 
@@ -80,6 +84,7 @@ export class BridgeNetworkService implements NetworkService {
     const live = new Set(running.map((r) => r.containerId));
     for (const sb of [...this.#sandboxes.values()]) {
       if (live.has(sb.containerId)) {
+        this.#live.add(sb.containerId);
         await this.#ports.restore(sb.containerId, sb.ports).catch((err: unknown) => {
           process.stderr.write(`brig: cannot hold published ports of container ${sb.containerId} again: ${(err as Error).message}\n`);
         });
@@ -258,10 +263,11 @@ export class BridgeNetworkService implements NetworkService {
     }
     try {
       const req = this.#request(sb, sb.endpoints, sb.ports);
-      const result = await this.#lock.run(NETAVARK_LOCK, () => this.#netavark.setup(netnsPath, req));
+      const result = await this.#netavarkRun(c.id, sb.endpoints, sb.ports.length > 0, () => this.#netavark.setup(netnsPath, req));
       sb = { ...sb, endpoints: sb.endpoints.map((e) => ({ ...e, mac: macOf(result, e.networkName, e.interfaceName ?? '') })) };
       this.#store.putSandbox(sb);
       this.#sandboxes.set(c.id, sb);
+      this.#live.add(c.id);
       if (sb.endpoints.some((e) => e.networkId === this.#defaultNetwork().id)) await this.#syncIcc();
     } catch (err) {
       await this.#teardown(c.id);
@@ -314,7 +320,8 @@ export class BridgeNetworkService implements NetworkService {
         // exists already (the normal case)
       }
       const req = this.#request(sb, sb.endpoints, sb.ports);
-      await this.#lock.run(NETAVARK_LOCK, () => this.#netavark.teardown(path, req)).catch((err: unknown) => {
+      this.#live.delete(containerId); // before the decision below: two last containers never both see the other
+      await this.#netavarkRun(containerId, sb.endpoints, sb.ports.length > 0, () => this.#netavark.teardown(path, req)).catch((err: unknown) => {
         process.stderr.write(`brig: network teardown of container ${containerId}: ${(err as Error).message}\n`);
       });
     }
@@ -351,14 +358,14 @@ export class BridgeNetworkService implements NetworkService {
       this.#store.putSandbox(next);
       this.#sandboxes.set(containerId, next);
       try {
-        const result = await this.#lock.run(NETAVARK_LOCK, () => this.#netavark.setup(sb.netnsPath, this.#request(sb, [ep], [])));
+        const result = await this.#netavarkRun(containerId, [ep], false, () => this.#netavark.setup(sb.netnsPath, this.#request(sb, [ep], [])));
         const done = { ...next, endpoints: [...sb.endpoints, { ...ep, mac: macOf(result, rec.name, ep.interfaceName!) }] };
         this.#store.putSandbox(done);
         this.#sandboxes.set(containerId, done);
         if (rec.builtin) await this.#syncIcc();
         return { netnsPath: a.netnsPath || sb.netnsPath, endpoints: done.endpoints, ports: done.ports };
       } catch (err) {
-        await this.#lock.run(NETAVARK_LOCK, () => this.#netavark.teardown(sb.netnsPath, this.#request(sb, [ep], []))).catch(() => undefined);
+        await this.#netavarkRun(containerId, [ep], false, () => this.#netavark.teardown(sb.netnsPath, this.#request(sb, [ep], []))).catch(() => undefined);
         this.#store.putSandbox(sb);
         this.#sandboxes.set(containerId, sb);
         throw err;
@@ -374,7 +381,7 @@ export class BridgeNetworkService implements NetworkService {
       if (!sb || !ep) throw errors.conflict(`container ${containerId} is not connected to network ${rec.name}`);
       // Published ports were set up with the first network; they go with it.
       const first = sb.endpoints[0] === ep;
-      await this.#lock.run(NETAVARK_LOCK, () => this.#netavark.teardown(sb.netnsPath, this.#request(sb, [ep], first ? sb.ports : [])));
+      await this.#netavarkRun(containerId, [ep], first && sb.ports.length > 0, () => this.#netavark.teardown(sb.netnsPath, this.#request(sb, [ep], first ? sb.ports : [])));
       const next: SandboxRecord = { ...sb, endpoints: sb.endpoints.filter((e) => e !== ep) };
       this.#store.putSandbox(next);
       this.#sandboxes.set(containerId, next);
@@ -400,8 +407,30 @@ export class BridgeNetworkService implements NetworkService {
   // ── icc ────────────────────────────────────────────────────────────────────────────────────
 
   /** With `--icc=false`: the DROP rule exists exactly while a container is on the default bridge. */
+  /**
+   * netavark 1.4 takes no lock of its own around a network's shared state: the bridge and the
+   * network's firewall chains (made by the first container, deleted with the last), its port
+   * forwarding chain, and aardvark's config. A call that may create or delete such state runs
+   * alone; one that only adds or removes a container's own rules on a non-DNS network that another
+   * live container keeps (with ports when it has ports) runs alongside others. Concurrent
+   * `docker run`s on the default bridge thus do not queue behind each other's netavark call.
+   */
+  #netavarkRun<T>(containerId: string, endpoints: readonly EndpointState[], hasPorts: boolean, fn: () => Promise<T>): Promise<T> {
+    const peers = [...this.#live].filter((id) => id !== containerId).map((id) => this.#sandboxes.get(id)).filter((sb) => sb !== undefined);
+    const routine = endpoints.every((e) => {
+      if (this.#networks.get(e.networkId)?.dnsEnabled !== false) return false;
+      const onNetwork = peers.filter((sb) => sb.endpoints.some((x) => x.networkId === e.networkId));
+      return onNetwork.length > 0 && (!hasPorts || onNetwork.some((sb) => sb.ports.length > 0));
+    });
+    return routine ? this.#netavarkLock.shared(fn) : this.#netavarkLock.exclusive(fn);
+  }
+
   async #syncIcc(): Promise<void> {
     if (this.#o.icc) return;
+    await this.#lock.run('icc', () => this.#syncIccNow());
+  }
+
+  async #syncIccNow(): Promise<void> {
     const def = this.#defaultNetwork();
     if (this.endpointsOf(def.id).length > 0) await ensureIccDrop(def.bridge);
     else await removeIccDrop(def.bridge);

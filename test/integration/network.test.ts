@@ -261,6 +261,22 @@ describe('networking against a real daemon', () => {
     }
   });
 
+  test('12 concurrent runs on the default bridge (netavark calls in parallel): distinct addresses, all reachable, all gone after rm -f', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `par${i}`);
+    await Promise.all(names.map((n) => docker(['run', '-d', '--name', n, 'busybox', 'sleep', '300'])));
+    const ips = await Promise.all(names.map(async (n) => (await inspect(n)).NetworkSettings.IPAddress));
+    assert.equal(new Set(ips).size, names.length, ips.join(' '));
+    const members = Object.keys(JSON.parse(await docker(['network', 'inspect', 'bridge']))[0].Containers);
+    for (const n of names) assert.ok(members.includes((await inspect(n)).Id), `${n} is listed on the bridge`);
+    const pings = await oneShot(['--cap-add', 'NET_RAW'], ['sh', '-c', ips.map((ip) => `ping -c1 -W2 ${ip} >/dev/null && echo ok-${ip}`).join('; ')]);
+    for (const ip of ips) assert.match(pings, new RegExp(`ok-${ip.replace(/\./g, '\\.')}`));
+    await Promise.all(names.map((n) => docker(['rm', '-f', n])));
+    await until('their namespaces and rules are gone', async () => {
+      const nat = await natRules();
+      return ips.every((ip) => !nat.includes(`${ip}/`)) && readdirSync(join(d.runRoot, 'netns')).length <= 3;
+    });
+  });
+
   test('a published port is free again as soon as docker run --rm returns (back-to-back runs, then a host listener)', async () => {
     for (let i = 0; i < 3; i++) await docker(['run', '--rm', '-p', `127.0.0.1:${port(7)}:80`, 'busybox', 'true']);
     const free = await listen('127.0.0.1', port(7));
