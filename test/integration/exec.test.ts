@@ -300,17 +300,19 @@ describe('docker exec against brig', () => {
 
   test('events: exec_create, exec_start and exec_die with the command and exit code', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
-    assert.equal((await d.docker(['exec', 'ex', 'sh', '-c', 'exit 3'])).code, 3);
+    // a token of its own: other tests' execs within the same second must not be taken for this one
+    const token = `evt${process.hrtime.bigint() % 1_000_000n}`;
+    assert.equal((await d.docker(['exec', 'ex', 'sh', '-c', 'exit 3', token])).code, 3);
     const until = Math.floor(Date.now() / 1000) + 1;
     const r = await d.docker(['events', '--since', String(since), '--until', String(until), '--filter', 'container=ex']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    const create = lines.find((l) => l.includes('container exec_create: sh -c exit 3 '));
-    const start = lines.find((l) => l.includes('container exec_start: sh -c exit 3 '));
-    const die = lines.find((l) => l.includes('container exec_die ') && l.includes('exitCode=3'));
-    assert.ok(create && start && die, r.stdout);
+    const create = lines.find((l) => l.includes(`container exec_create: sh -c exit 3 ${token} `));
+    assert.ok(create, r.stdout);
     const execId = /execID=([0-9a-f]{64})/.exec(create)![1]!;
-    assert.ok(start.includes(`execID=${execId}`) && die.includes(`execID=${execId}`));
+    const start = lines.find((l) => l.includes(`container exec_start: sh -c exit 3 ${token} `));
+    assert.ok(start?.includes(`execID=${execId}`), r.stdout);
+    assert.ok(lines.some((l) => l.includes('container exec_die ') && l.includes('exitCode=3') && l.includes(`execID=${execId}`)), r.stdout);
     assert.match(create, /image=busybox, name=ex\)$/);
     // dockerd's prefix match for event=exec_create
     const f = await d.docker(['events', '--since', String(since), '--until', String(until), '--filter', 'event=exec_create']);

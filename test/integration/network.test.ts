@@ -8,16 +8,14 @@
  * address and the test's containers.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { startDaemon, type TestDaemon } from './harness.js';
+import { curl, hostAddress, sh } from './net-helpers.js';
 
-const run = promisify(execFile);
 const PORT_BASE = 28000 + (process.pid % 90) * 10;
 const port = (i: number) => PORT_BASE + i;
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello-from-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www'];
@@ -33,32 +31,6 @@ interface Inspect {
   };
 }
 
-async function sh(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(cmd, args, { encoding: 'utf8', timeout: 20_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** The host's own non-loopback, non-bridge IPv4 address (traffic to it never leaves the host). */
-async function hostAddress(): Promise<string> {
-  const r = await sh('ip', ['-4', '-j', 'addr']);
-  const links = JSON.parse(r.stdout) as { ifname: string; addr_info: { local: string; scope: string }[] }[];
-  for (const l of links) {
-    if (/^(lo|bt|br-|docker|veth|brig|podman|cni)/.test(l.ifname)) continue;
-    const a = l.addr_info.find((x) => x.scope === 'global');
-    if (a) return a.local;
-  }
-  throw new Error('the host has no global IPv4 address of its own to test hairpin and --internal with');
-}
-
-async function curl(url: string, maxSeconds = 5): Promise<{ code: number; body: string }> {
-  const r = await sh('curl', ['-s', '--max-time', String(maxSeconds), url]);
-  return { code: r.code, body: r.stdout };
-}
 
 /** A TCP listener of the test on host:port that records what it receives. */
 async function listen(host: string, p: number): Promise<{ got: string[]; close(): Promise<void> }> {
