@@ -86,6 +86,12 @@ export class ContainerService {
   readonly #exits = new Map<string, { promise: Promise<void>; resolve(): void }>();
   /** Bundles prepared ahead of start (see #prepareAhead): resolves true when ready. */
   readonly #prepared = new Map<string, Promise<boolean>>();
+  /**
+   * Default-bridge networks set up ahead of start with the bundle, keyed by container, with the
+   * name and network intent they were made for: start uses one only if both are unchanged (no
+   * `network connect` meanwhile), and drops it otherwise.
+   */
+  readonly #netAhead = new Map<string, { key: string; failed: boolean; net: { netnsPath: string; ready: Promise<NetworkAttachment> } }>();
   /** Pending policy restarts and the back-off of each container. */
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #backoff = new Map<string, number>();
@@ -346,30 +352,58 @@ export class ContainerService {
       const cur = this.meta.getContainer(c.id);
       if (!cur || cur.state.status !== 'created') return false;
       // The namespace of `container:<x>` is x's current one: looked up at start.
-      if (effectiveMode(networkSpecOf(cur.spec)) === 'container') return false;
+      const netSpec = networkSpecOf(cur.spec);
+      if (effectiveMode(netSpec) === 'container') return false;
       await this.#prepareBundle(cur);
+      if (effectiveMode(netSpec) === 'bridge' && netSpec.ports.length === 0 && !netSpec.publishAll) {
+        // The netavark setup (~50 ms) then runs while the client attaches and registers its wait.
+        // Only on the default bridge without published ports: it cannot be removed or pruned, has
+        // no name DNS, and nothing a user could see (a port) is held by a container not started.
+        const net = await this.options.networking.service.prepare({ id: cur.id, name: cur.name, spec: netSpec, exposedPorts: cur.spec.exposedPorts });
+        const entry = { key: netAheadKey(cur), failed: false, net };
+        net.ready.catch(() => (entry.failed = true)); // start awaits it (or drops it); never unhandled meanwhile
+        this.#netAhead.set(cur.id, entry);
+        await setNetnsPath(join(this.containerDir(cur.id), 'config.json'), net.netnsPath);
+      }
       return true;
     }).catch(() => false);
     this.#prepared.set(c.id, ready);
+  }
+
+  /** The network set up ahead for `c`, if it still fits (else it is torn down). */
+  async #takeNetAhead(c: ContainerRecord): Promise<{ netnsPath: string; ready: Promise<NetworkAttachment> } | undefined> {
+    const ahead = this.#netAhead.get(c.id);
+    if (!ahead) return undefined;
+    this.#netAhead.delete(c.id);
+    // One that already failed is not reused: start sets up afresh (and reports its own error).
+    if (ahead.key === netAheadKey(c) && !ahead.failed) return ahead.net;
+    await this.#dropNet(c.id, ahead.net.netnsPath);
+    return undefined;
+  }
+
+  /** Tears down a network set up ahead of a start that will not use it (removal, changed intent). */
+  async #dropNet(id: string, netnsPath: string): Promise<void> {
+    await this.options.networking.service.detach(id, { netnsPath, endpoints: [], ports: [] }).catch(() => {});
   }
 
   async #startLocked(c: ContainerRecord): Promise<void> {
     const dir = this.containerDir(c.id);
     const ahead = this.#prepared.get(c.id);
     this.#prepared.delete(c.id);
-    if (!(ahead && (await ahead) && (await isMountPoint(join(dir, 'merged'))))) await this.#prepareBundle(c);
+    const bundleReady = ahead !== undefined && (await ahead) && (await isMountPoint(join(dir, 'merged')));
+    if (!bundleReady) await this.#prepareBundle(c);
     let taskCreated = false;
     const netSpec = networkSpecOf(c.spec);
     const networking = this.options.networking;
-    let net: { netnsPath: string; ready: Promise<NetworkAttachment> } | undefined;
+    let net: { netnsPath: string; ready: Promise<NetworkAttachment> } | undefined = await this.#takeNetAhead(c);
     let attachment: NetworkAttachment | null = null;
     try {
       await this.runtime.clearExit(c.id);
-      if (needsAttach(netSpec)) {
+      if (needsAttach(netSpec) && net === undefined) {
         net = await networking.service.prepare({ id: c.id, name: c.name, spec: netSpec, exposedPorts: c.spec.exposedPorts });
         net.ready.catch(() => {}); // awaited below; never left unhandled if runc create fails first
-        await setNetnsPath(join(dir, 'config.json'), net.netnsPath);
       }
+      if (net) await setNetnsPath(join(dir, 'config.json'), net.netnsPath);
       const created = this.runtime.create({
         id: c.id,
         bundle: dir,
@@ -709,11 +743,14 @@ export class ContainerService {
     if (isRunning(c)) throw new EngineError('ERR_CONTAINER_RUNNING', `container ${c.id} is running`);
     this.meta.deleteContainer(c.id);
     this.#prepared.delete(c.id);
+    const ahead = this.#netAhead.get(c.id);
+    this.#netAhead.delete(c.id);
     this.#backoff.delete(c.id);
     this.#attach.endAll(c.id);
     this.#event(c, 'destroy');
     this.#resolveWaiters(c.id, ['next-exit', 'not-running', 'removed'], { statusCode: c.state.exitCode, error: null });
     this.#notify('removed', c);
+    if (ahead) await this.#dropNet(c.id, ahead.net.netnsPath);
     await this.#cleanupTask(c);
     await this.runtime.clearExit(c.id);
     await rm(this.containerDir(c.id), { recursive: true, force: true });
@@ -924,6 +961,11 @@ function startFailureCode(message: string): number {
   if (/executable file not found|no such file or directory/i.test(message)) return 127;
   if (/permission denied|is a directory/i.test(message)) return 126;
   return 128;
+}
+
+/** What a network set up ahead was made for: the DNS name and the network intent. */
+function netAheadKey(c: ContainerRecord): string {
+  return JSON.stringify([c.name, networkSpecOf(c.spec), c.spec.exposedPorts]);
 }
 
 /** Points the network namespace of a prepared bundle's config.json at `path`. */

@@ -156,6 +156,14 @@ test('makeWhiteout, setOpaque and isWhiteout (overlayfs layer format)', { skip }
 });
 
 /** A child process that exchanges <root>/d (a directory) and <root>/l (a symlink to the host) in a tight loop. */
+/** Kills the swapper and waits until it is gone, so that no exchange runs into the cleanup. */
+async function stopSwapper(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await gone;
+}
+
 function startSwapper(t: TestContext, root: string): Promise<ChildProcess> {
   const index = new URL('./index.js', import.meta.url).href;
   const script = `
@@ -166,9 +174,7 @@ function startSwapper(t: TestContext, root: string): Promise<ChildProcess> {
     for (;;) renameat2(fd, 'd', fd, 'l', C.RENAME_EXCHANGE);
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
+  t.after(() => stopSwapper(child));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`swapper exited early (${code})`)));
@@ -212,7 +218,7 @@ test('symlink-swap race: 2000 openInRoot + read/write never touch a host file', 
     // Give the swapper a chance between operations now and then.
     if (i % 100 === 99) await new Promise((r) => setImmediate(r));
   }
-  swapper.kill('SIGKILL');
+  await stopSwapper(swapper);
   const after = statSync(victim, { bigint: true });
   assert.equal(readFileSync(victim, 'utf8'), VICTIM);
   assert.equal(after.atimeNs, before.atimeNs, 'the victim was never read');
@@ -242,7 +248,7 @@ test('control: the same race defeats a naive path open (so the race above is rea
       // ENOENT while a rename is half done
     }
   }
-  swapper.kill('SIGKILL');
+  await stopSwapper(swapper);
   assert.ok(escaped > 0, 'a naive open followed the swapped-in symlink to the host at least once');
 });
 
@@ -260,7 +266,7 @@ test('mkdirAllInRoot under the same race creates nothing outside the root', { sk
       assert.ok(isSystemError(err), String(err));
     }
   }
-  swapper.kill('SIGKILL');
+  await stopSwapper(swapper);
   assert.deepEqual(readdirSync(l.outside), [], 'nothing created on the host');
   assert.ok(made > 0);
 });

@@ -249,6 +249,20 @@ describe('networking against a real daemon', () => {
     });
   });
 
+  test('a created container: its network is set up ahead of start, dropped by rm, and redone when network connect changes it', async () => {
+    const id = (await docker(['create', '--name', 'pre', 'busybox', 'sleep', '300'])).trim();
+    await docker(['rm', 'pre']);
+    await until('the network made ahead for a removed container is gone', async () => !existsSync(join(d.runRoot, 'netns', id)));
+    await docker(['create', '--name', 'pre2', 'busybox', 'sleep', '300']);
+    await docker(['network', 'connect', 'n1', 'pre2']);
+    await docker(['start', 'pre2']);
+    const nets = (await inspect('pre2')).NetworkSettings.Networks;
+    assert.deepEqual(Object.keys(nets).sort(), ['bridge', 'n1']);
+    const links = await docker(['exec', 'pre2', 'ip', '-4', '-o', 'addr']);
+    for (const n of Object.values(nets)) assert.match(links, new RegExp(`inet ${n.IPAddress.replace(/\./g, '\\.')}/`));
+    await docker(['rm', '-f', 'pre2']);
+  });
+
   test('a published port is free again as soon as docker run --rm returns (back-to-back runs, then a host listener)', async () => {
     for (let i = 0; i < 3; i++) await docker(['run', '--rm', '-p', `127.0.0.1:${port(7)}:80`, 'busybox', 'true']);
     const free = await listen('127.0.0.1', port(7));
