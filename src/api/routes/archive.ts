@@ -112,9 +112,11 @@ export function archiveRoutes(router: Router, engine: Engine, archive = new Arch
         signal: abort.signal,
       });
     } catch (err) {
-      // The upload may be half read: answer, then close the connection instead of parsing the
-      // rest of the body as the next request (Go's server does the same past 256 KiB).
-      if (!ctx.req.complete) res.setHeader('Connection', 'close');
+      // Refused before a byte of the upload was read (no such path, read-only rootfs): Node reads
+      // and discards the rest of the body after the answer, so the client, still sending, reads
+      // the error instead of failing on a closed socket. Half read: answer, then close the
+      // connection instead of parsing the rest of the body as the next request.
+      if (!ctx.req.complete && ctx.req.readableDidRead) res.setHeader('Connection', 'close');
       throw err;
     }
     sendEmpty(ctx, 200);
