@@ -4,14 +4,12 @@
  * Images are OCI layouts built by the harness and pushed with skopeo.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
+import { readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TEST_MARK } from '../leaks.js';
 import { startDaemon, type TestDaemon } from './harness.js';
-import { buildTestImages, PASSWORD, removeDir, startRegistry, USER, type TestRegistry } from './registry-harness.js';
+import { PASSWORD, setUpRegistry, tearDownRegistry, USER, type Images, type TestRegistry } from './registry-harness.js';
 
-type Images = Awaited<ReturnType<typeof buildTestImages>>;
 
 async function dataRootState(d: TestDaemon): Promise<{ layers: string[]; blobs: string[]; ingest: string[] }> {
   const ls = async (p: string) => (await readdir(join(d.dataRoot, p))).sort();
@@ -29,22 +27,8 @@ describe('pull from a plain HTTP registry', () => {
   let reg: TestRegistry;
   let images: Images;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}pull-`);
-    images = await buildTestImages(tmp);
-    reg = await startRegistry('plain', tmp);
-    await reg.push(images.layout, 'simple', 'test/busybox:1');
-    await reg.push(images.layout, 'simple', 'test/other:1');
-    await reg.push(images.layout, 'multi', 'test/multi:1', true);
-    await reg.push(images.layout, 'baddiff', 'test/baddiff:1');
-    await reg.push(images.layout, 'simple', 'test/corrupt:1');
-    d = await startDaemon({ busybox: false });
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, images, d } = await setUpRegistry('plain', 'pull-', { pushes: [['simple', 'test/busybox:1'], ['simple', 'test/other:1'], ['multi', 'test/multi:1', true], ['baddiff', 'test/baddiff:1'], ['simple', 'test/corrupt:1']], daemon: { busybox: false } })));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('docker pull shows progress, records the repo digest, and the image runs', async () => {
     const ref = `${reg.host}/test/busybox:1`;
@@ -180,20 +164,9 @@ describe('pull from a plain HTTP registry', () => {
 describe('pull from a TLS registry with Basic auth', () => {
   let tmp: string;
   let reg: TestRegistry;
-  let images: Images;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}pull-tls-`);
-    images = await buildTestImages(tmp);
-    reg = await startRegistry('tls-basic', tmp);
-    await reg.push(images.layout, 'simple', 'test/busybox:1');
-    d = await startDaemon({ busybox: false, extraArgs: ['--certs-dir', reg.certsDir] });
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, d } = await setUpRegistry('tls-basic', 'pull-tls-', { pushes: [['simple', 'test/busybox:1']], daemon: { busybox: false } })));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('pull without login is denied; login with a wrong password fails; login then pull works', async () => {
     const ref = `${reg.host}/test/busybox:1`;
@@ -231,18 +204,8 @@ describe('pull from a registry with Bearer tokens', () => {
   let reg: TestRegistry;
   let images: Images;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}pull-tok-`);
-    images = await buildTestImages(tmp);
-    reg = await startRegistry('bearer', tmp);
-    await reg.push(images.layout, 'simple', 'test/busybox:1');
-    d = await startDaemon({ busybox: false });
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, images, d } = await setUpRegistry('bearer', 'pull-tok-', { pushes: [['simple', 'test/busybox:1']], daemon: { busybox: false } })));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('anonymous pull is denied; login asks a token without scope; pull asks repository:…:pull', async () => {
     const ref = `${reg.host}/test/busybox:1`;

@@ -4,14 +4,12 @@
  * tokens. What brig pushed is read back by `docker pull` through brig and by skopeo.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TEST_MARK } from '../leaks.js';
-import { runProcess, startDaemon, type TestDaemon } from './harness.js';
-import { buildTestImages, PASSWORD, removeDir, startRegistry, USER, type TestRegistry } from './registry-harness.js';
+import { runProcess, type TestDaemon } from './harness.js';
+import { PASSWORD, setUpRegistry, tearDownRegistry, USER, type Images, type TestRegistry } from './registry-harness.js';
 
-type Images = Awaited<ReturnType<typeof buildTestImages>>;
 
 interface Inspect { Id: string; RepoDigests: string[]; RepoTags: string[]; RootFS: { Layers: string[] } }
 
@@ -41,18 +39,8 @@ describe('push to a plain HTTP registry', () => {
   let reg: TestRegistry;
   let images: Images;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-`);
-    images = await buildTestImages(tmp);
-    reg = await startRegistry('plain', tmp);
-    await reg.push(images.layout, 'simple', 'test/simple:1');
-    d = await startDaemon();
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, images, d } = await setUpRegistry('plain', 'push-', { pushes: [['simple', 'test/simple:1']] })));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('docker push of an imported image; pull back by tag and digest gives the same image', async () => {
     const ref = `${reg.host}/test/bb:1`;
@@ -137,16 +125,8 @@ describe('push to a TLS registry with Basic auth', () => {
   let tmp: string;
   let reg: TestRegistry;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-tls-`);
-    reg = await startRegistry('tls-basic', tmp);
-    d = await startDaemon({ extraArgs: ['--certs-dir', reg.certsDir] });
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, d } = await setUpRegistry('tls-basic', 'push-tls-')));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('push without login is refused; after docker login it works and skopeo reads it', async () => {
     const ref = `${reg.host}/test/bb:1`;
@@ -168,16 +148,8 @@ describe('brig login, push, pull, logout and run of a missing image (TLS + Basic
   let tmp: string;
   let reg: TestRegistry;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-cli-`);
-    reg = await startRegistry('tls-basic', tmp);
-    d = await startDaemon({ extraArgs: ['--certs-dir', reg.certsDir] });
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, d } = await setUpRegistry('tls-basic', 'push-cli-')));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('round trip through brig\'s own CLI; credentials in $DOCKER_CONFIG/config.json (0600), never in the daemon', async () => {
     const ref = `${reg.host}/test/cli:1`;
@@ -236,16 +208,8 @@ describe('push to a registry with Bearer tokens', () => {
   let tmp: string;
   let reg: TestRegistry;
   let d: TestDaemon;
-  before(async () => {
-    tmp = await mkdtemp(`/tmp/${TEST_MARK}push-tok-`);
-    reg = await startRegistry('bearer', tmp);
-    d = await startDaemon();
-  });
-  after(async () => {
-    await d?.stop();
-    await reg?.stop();
-    if (tmp) await removeDir(tmp);
-  });
+  before(async () => ({ tmp, reg, d } = await setUpRegistry('bearer', 'push-tok-')));
+  after(() => tearDownRegistry({ tmp, reg, d }));
 
   test('anonymous push is refused; after login tokens ask pull,push (and pull on the mount source)', async () => {
     const ref = `${reg.host}/test/bb:1`;

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { busyboxRootfsTar } from '../../src/cli/busybox-rootfs.js';
-import { runProcess } from './harness.js';
+import { TEST_MARK } from '../leaks.js';
+import { runProcess, startDaemon, type DaemonOptions, type TestDaemon } from './harness.js';
 
 export type RegistryMode = 'plain' | 'tls-basic' | 'bearer';
 
@@ -317,4 +318,43 @@ export async function startRegistry(mode: RegistryMode, root: string): Promise<T
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** The test images of {@link buildTestImages}. */
+export type Images = Awaited<ReturnType<typeof buildTestImages>>;
+
+/** What a describe's `before` sets up: a temp dir, the test images, a registry and a daemon. */
+export interface RegistrySetup {
+  tmp: string;
+  images: Images;
+  reg: TestRegistry;
+  d: TestDaemon;
+}
+
+/**
+ * Sets up a registry of `mode` under a new temp dir named `${prefix}…`, pushes `pushes` (image of
+ * the test layout, `repo:tag`, whether to push the whole index) into it, and starts a daemon with
+ * `daemon` options (plus the registry's certs dir in TLS mode). Undone by {@link tearDownRegistry},
+ * also after a partial failure.
+ */
+export async function setUpRegistry(mode: RegistryMode, prefix: string, o: { pushes?: [string, string, boolean?][]; daemon?: DaemonOptions } = {}): Promise<RegistrySetup> {
+  const made: Partial<RegistrySetup> = { tmp: await mkdtemp(`/tmp/${TEST_MARK}${prefix}`) };
+  try {
+    made.images = await buildTestImages(made.tmp!);
+    made.reg = await startRegistry(mode, made.tmp!);
+    for (const [image, repoTag, all] of o.pushes ?? []) await made.reg.push(made.images.layout, image, repoTag, all ?? false);
+    const extraArgs = [...(o.daemon?.extraArgs ?? []), ...(mode === 'tls-basic' ? ['--certs-dir', made.reg.certsDir] : [])];
+    made.d = await startDaemon({ ...o.daemon, extraArgs });
+    return made as RegistrySetup;
+  } catch (err) {
+    await tearDownRegistry(made);
+    throw err;
+  }
+}
+
+/** Stops what {@link setUpRegistry} started and removes its temp dir. */
+export async function tearDownRegistry(s: Partial<RegistrySetup>): Promise<void> {
+  await s.d?.stop();
+  await s.reg?.stop();
+  if (s.tmp) await removeDir(s.tmp);
 }
