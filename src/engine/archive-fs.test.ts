@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
-  existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -31,6 +30,7 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
+import { tarOf, type TarOfEntry } from '../image/testdata/tar-fixtures.js';
 import { isEngineError } from '../errors.js';
 import { close, constants as C, isSystemError, mknodat, openat2 } from '../native/index.js';
 import {
@@ -79,24 +79,6 @@ function assertVictimUntouched(fx: Fx): void {
   assert.deepEqual(readdirSync(fx.outside), ['victim'], 'nothing may appear outside the root');
 }
 
-type Entry = Partial<Header> & { name: string; body?: string | Buffer };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collected = (async () => {
-    for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
-  })();
-  for (const { body, ...h } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      if (body !== undefined) pack.entry(h, body, (err) => (err ? reject(err) : resolve()));
-      else pack.entry(h, (err) => (err ? reject(err) : resolve()));
-    });
-  }
-  pack.finalize();
-  await collected;
-  return Buffer.concat(chunks);
-}
 
 interface Listed {
   header: Header;
@@ -122,7 +104,7 @@ async function read(fx: Fx, path: string): Promise<Listed[]> {
   return untar(archivePinned(pinPath(fx.rootFd, path)));
 }
 
-async function write(fx: Fx, path: string, data: Buffer | Entry[], options: ExtractOptions = {}) {
+async function write(fx: Fx, path: string, data: Buffer | TarOfEntry[], options: ExtractOptions = {}) {
   const buf = Buffer.isBuffer(data) ? data : await tarOf(data);
   const dest = openExtractionPoint(fx.rootFd, path);
   try {
@@ -307,7 +289,7 @@ test('write: files and trees with modes (setuid kept), times; owner root unless 
   const fx = fixture(t);
   mkdirSync(join(fx.root, 'tmp'));
   const mtime = new Date(1_500_000_000_000);
-  const entries: Entry[] = [
+  const entries: TarOfEntry[] = [
     { name: 'dir', type: 'directory', mode: 0o750, uid: 1000, gid: 1001, mtime },
     { name: 'dir/f', body: 'hello\n', mode: 0o4755, uid: 1000, gid: 1001, mtime },
     { name: 'dir/deep/er/g', body: 'g', mode: 0o600, mtime },

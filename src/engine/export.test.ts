@@ -13,54 +13,15 @@ import { chmod, link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/pro
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { test } from 'node:test';
-import tar, { type Header } from 'tar-stream';
 import { constants as C, openat2 } from '../native/index.js';
+import { readTar } from '../image/testdata/tar-fixtures.js';
 import { archiveRootfs } from './archive-fs.js';
 
 const skip = process.getuid?.() === 0 ? false : 'requires root';
 
-interface Listed {
-  header: Header;
-  size: number;
-  sha256: string;
-  body: string;
-}
-
-/**
- * Reads a tar stream into its entries (bodies hashed; the text kept when short). `slow`: the tar is
- * passed through a reader that takes a little time per chunk and pauses now and then, so the
- * producer keeps hitting back-pressure, as behind a slow client.
- */
-async function untar(stream: Readable, slow = false): Promise<Listed[]> {
-  const out: Listed[] = [];
-  const extract = tar.extract();
-  let chunks = 0;
-  const slowly = new Transform({
-    highWaterMark: 16 * 1024,
-    transform(chunk: Buffer, _enc, cb) {
-      setTimeout(() => cb(null, chunk), ++chunks % 64 === 0 ? 30 : 1);
-    },
-  });
-  const piped = pipeline([stream, ...(slow ? [slowly] : []), extract as unknown as NodeJS.WritableStream]);
-  const read = (async () => {
-    for await (const entry of extract) {
-      const hash = createHash('sha256');
-      const text: Buffer[] = [];
-      let size = 0;
-      for await (const c of entry as AsyncIterable<Buffer>) {
-        hash.update(c);
-        size += c.length;
-        if (size <= 4096) text.push(c);
-      }
-      out.push({ header: entry.header, size, sha256: hash.digest('hex'), body: Buffer.concat(text).toString() });
-    }
-  })();
-  await Promise.all([piped, read]);
-  return out;
-}
+const untar = readTar;
 
 async function withTree(fn: (root: string) => Promise<void>): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'brig-export-test-'));
@@ -121,12 +82,12 @@ test('docker export naming: entries relative to the root (no ./, no root entry),
         'fifo pipe',
       ]);
       const by = (name: string) => entries.find((e) => e.header.name === name)!;
-      assert.equal(by('bin/busybox').body, 'ELF...');
+      assert.equal(by('bin/busybox').text, 'ELF...');
       assert.equal(by('bin/busybox').header.mode, 0o4755);
       assert.equal(by('bin/sh').header.linkname, 'busybox');
       assert.equal(by('etc/passwd-').header.linkname, 'etc/passwd');
       assert.equal(by('hostetc').header.linkname, '/etc');
-      assert.equal(by('hostetc').body, '');
+      assert.equal(by('hostetc').text, '');
     } finally {
       server.close();
     }
@@ -159,7 +120,7 @@ test('a 50 MiB file read by a slow client arrives whole (sha256), followed by th
     assert.equal(entries[0]!.size, data.length);
     assert.equal(entries[0]!.header.size, data.length);
     assert.equal(entries[0]!.sha256, createHash('sha256').update(data).digest('hex'));
-    assert.equal(entries[1]!.body, 'after the big one');
+    assert.equal(entries[1]!.text, 'after the big one');
   });
 });
 

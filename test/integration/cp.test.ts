@@ -16,43 +16,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import tar, { type Header } from 'tar-stream';
+import { tarOf, type TarOfEntry } from '../../src/image/testdata/tar-fixtures.js';
 import { REPO, startDaemon, type TestDaemon } from './harness.js';
 
-type Entry = Partial<Header> & { name: string; body?: string | Buffer };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collected = (async () => {
-    for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
-  })();
-  for (const { body, ...h } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      if (body !== undefined) pack.entry(h, body, (err) => (err ? reject(err) : resolve()));
-      else pack.entry(h, (err) => (err ? reject(err) : resolve()));
-    });
-  }
-  pack.finalize();
-  await collected;
-  return Buffer.concat(chunks);
-}
-
-/** The entries of a tar (names and bodies). */
-async function untar(buf: Buffer): Promise<{ name: string; type: string; body: string }[]> {
-  const ex = tar.extract();
-  const out: { name: string; type: string; body: string }[] = [];
-  const done = (async () => {
-    for await (const e of ex) {
-      const chunks: Buffer[] = [];
-      for await (const c of e as AsyncIterable<Buffer>) chunks.push(c);
-      out.push({ name: e.header.name, type: e.header.type, body: Buffer.concat(chunks).toString() });
-    }
-  })();
-  ex.end(buf);
-  await done;
-  return out;
-}
 
 const q = (path: string) => encodeURIComponent(path);
 
@@ -227,7 +193,7 @@ describe('docker cp', () => {
     mkdirSync(target);
     await sh('mkdir -p /tmp/raw/deep/er');
     const depth = '../'.repeat(12);
-    const cases: [string, Entry[]][] = [
+    const cases: [string, TarOfEntry[]][] = [
       ['dot-dot', [{ name: `${depth}${target.slice(1)}/pwned`, body: 'pwned' }]],
       ['dot-dot inside', [{ name: `deep/../../../pwned`, body: 'pwned' }]],
       ['absolute', [{ name: `${target}/pwned`, body: 'pwned' }]],

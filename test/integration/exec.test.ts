@@ -11,23 +11,11 @@ import { readFile, readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { ExecInspect } from '../../src/client/client.js';
 import { dockerBinary, startDaemon, type TestDaemon } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface ExecInspect {
-  ID: string;
-  Running: boolean;
-  ExitCode: number | null;
-  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user?: string };
-  OpenStdin: boolean;
-  OpenStderr: boolean;
-  OpenStdout: boolean;
-  CanRemove: boolean;
-  ContainerID: string;
-  DetachKeys: string;
-  Pid: number;
-}
 
 /** A hijacked `POST /exec/{id}/start` on a raw socket: the head of the answer, then everything until the server's EOF. */
 function rawExecStart(socketPath: string, id: string, body: string, stdin?: string): Promise<{ head: string; payload: Buffer }> {

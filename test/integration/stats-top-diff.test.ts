@@ -7,15 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
-import tar from 'tar-stream';
+import { readTar, type ReadEntry } from '../../src/image/testdata/tar-fixtures.js';
 import { startDaemon, type TestDaemon } from './harness.js';
 
 /** Reads newline-separated JSON objects from a streaming GET for `ms`, then hangs up. */
@@ -122,30 +119,9 @@ async function leaveMidExport(d: TestDaemon, ref: string, bytes: number): Promis
 async function slowExport(d: TestDaemon, ref: string): Promise<Map<string, { type: string; sha256: string; text: string }>> {
   const res = await get(d, `/containers/${ref}/export`);
   assert.equal(res.statusCode, 200);
-  const out = new Map<string, { type: string; sha256: string; text: string }>();
-  const extract = tar.extract();
-  let chunks = 0;
-  const slowly = new Transform({
-    highWaterMark: 16 * 1024,
-    transform(chunk: Buffer, _enc, cb) {
-      setTimeout(() => cb(null, chunk), ++chunks % 64 === 0 ? 30 : 1);
-    },
-  });
-  const read = (async () => {
-    for await (const entry of extract) {
-      const hash = createHash('sha256');
-      const text: Buffer[] = [];
-      let size = 0;
-      for await (const c of entry as AsyncIterable<Buffer>) {
-        hash.update(c);
-        size += c.length;
-        if (size <= 4096) text.push(c);
-      }
-      out.set(entry.header.name, { type: entry.header.type, sha256: hash.digest('hex'), text: Buffer.concat(text).toString() });
-    }
-  })();
-  await deadline(60_000, 'a slow export', Promise.all([pipeline(res, slowly, extract as unknown as NodeJS.WritableStream), read]), () => res.destroy());
-  return out;
+  let entries: ReadEntry[] = [];
+  await deadline(60_000, 'a slow export', readTar(res, true).then((e) => void (entries = e)), () => res.destroy());
+  return new Map(entries.map((e) => [e.header.name, { type: e.header.type, sha256: e.sha256, text: e.text }]));
 }
 
 /** The pid of the test daemon (the process serving `d.socket`). */

@@ -4,9 +4,11 @@
  * Ordinary entries are packed with `tar-stream`'s `pack()`; entries that no honest writer produces
  * (NUL bytes in PAX paths, binary xattr values, ustar prefixes with `..`, bad checksums, sparse or
  * unknown type flags) are written byte by byte with {@link rawHeader} and {@link rawPax} and
- * spliced in between. Test-only code.
+ * spliced in between. Also a packer and a reader of whole archives for the cp/export tests.
+ * Test-only code.
  */
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -209,4 +211,66 @@ export function zeroBomb(total: number): { stream: Readable; produced: () => num
   const gz = createGzip();
   pipeline(Readable.from(gen(), { objectMode: false }), gz).catch(() => undefined);
   return { stream: gz, produced: () => produced };
+}
+
+/** An entry for {@link tarOf}: header fields, and the body of a file. */
+export type TarOfEntry = Partial<Header> & { name: string; body?: string | Buffer };
+
+/** Packs `entries` with tar-stream into one archive in memory. */
+export async function tarOf(entries: readonly TarOfEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const collected = (async () => {
+    for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
+  })();
+  for (const { body, ...h } of entries) {
+    await new Promise<void>((resolve, reject) => {
+      if (body !== undefined) pack.entry(h, body, (err) => (err ? reject(err) : resolve()));
+      else pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  pack.finalize();
+  await collected;
+  return Buffer.concat(chunks);
+}
+
+/** One entry as {@link readTar} saw it: the body hashed, its text kept when short. */
+export interface ReadEntry {
+  header: Header;
+  size: number;
+  sha256: string;
+  text: string;
+}
+
+/**
+ * Reads a whole tar stream into its entries. `slow`: the stream passes through a reader that takes
+ * a little time per chunk and pauses now and then, so its producer keeps hitting back-pressure, as
+ * behind a slow client.
+ */
+export async function readTar(stream: NodeJS.ReadableStream, slow = false): Promise<ReadEntry[]> {
+  const out: ReadEntry[] = [];
+  const extract = tar.extract();
+  let chunks = 0;
+  const slowly = new Transform({
+    highWaterMark: 16 * 1024,
+    transform(chunk: Buffer, _enc, cb) {
+      setTimeout(() => cb(null, chunk), ++chunks % 64 === 0 ? 30 : 1);
+    },
+  });
+  const piped = slow ? pipeline(stream, slowly, extract) : pipeline(stream, extract);
+  const read = (async () => {
+    for await (const entry of extract) {
+      const hash = createHash('sha256');
+      const text: Buffer[] = [];
+      let size = 0;
+      for await (const c of entry as AsyncIterable<Buffer>) {
+        hash.update(c);
+        size += c.length;
+        if (size <= 4096) text.push(c);
+      }
+      out.push({ header: entry.header, size, sha256: hash.digest('hex'), text: Buffer.concat(text).toString() });
+    }
+  })();
+  await Promise.all([piped, read]);
+  return out;
 }
