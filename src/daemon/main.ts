@@ -254,6 +254,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
       await server.close();
       health.stopAll();
       await containers.drain();
+      await networkService.close();
       logRotator.close();
       runtime.close();
       registries.close();

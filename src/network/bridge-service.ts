@@ -25,6 +25,7 @@ import {
 } from './ipam.js';
 import { macOf, Netavark, type NetavarkNetwork, type NetavarkRequest } from './netavark.js';
 import { PortReservations, withPublishAll } from './ports.js';
+import { WarmBridge, type WarmEndpoint } from './warm-bridge.js';
 import type { CreateNetworkOptions, NetworkService, NetworkServiceOptions } from './service.js';
 
 const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
@@ -50,6 +51,7 @@ export class BridgeNetworkService implements NetworkService {
   readonly #live = new Set<string>();
   #networks = new Map<string, NetworkRecord>();
   readonly #sandboxes = new Map<string, SandboxRecord>();
+  readonly #warm: WarmBridge;
 
   constructor(store: MetadataStore, o: NetworkServiceOptions, hooks: BridgeServiceHooks = {}) {
     this.#store = store;
@@ -61,6 +63,10 @@ export class BridgeNetworkService implements NetworkService {
       configDir: join(o.runRoot, 'netavark'),
     });
     this.#ports = new PortReservations(o.defaultHostIp);
+    this.#warm = new WarmBridge({
+      netavark: this.#netavark, dir: join(o.runRoot, 'netns-warm'), lock: this.#netavarkLock, network: () => this.#defaultNetwork(),
+      taken: () => new Set(this.endpointsOf(this.#defaultNetwork().id).map((e) => e.endpoint.ipv4)),
+    });
   }
 
   #netnsDir(): string {
@@ -95,6 +101,8 @@ export class BridgeNetworkService implements NetworkService {
     for (const f of readdirSync(this.#netnsDir())) {
       if (!live.has(f)) this.#removeNetnsQuietly(join(this.#netnsDir(), f));
     }
+    // The keeper and pool of a daemon that did not stop cleanly: gone now, made again at the next attach.
+    await this.#warm.recover(new Set([...this.#sandboxes.values()].map((sb) => sb.netnsPath)));
     await this.#syncIcc();
   }
 
@@ -234,18 +242,43 @@ export class BridgeNetworkService implements NetworkService {
   async prepare(c: { id: string; name: string; spec: NetworkSpecV2; exposedPorts: string[] }): Promise<{ netnsPath: string; ready: Promise<NetworkAttachment> }> {
     const recs = this.checkSpec(c.spec);
     if (recs.length === 0) throw errors.invalid(`network mode ${c.spec.mode} is not handled by the network service`);
+    if (this.#sandboxes.has(c.id)) throw errors.conflict(`container ${c.id} is already attached to its networks`);
+    const warm = c.spec.mode === 'bridge' && c.spec.ports.length === 0 && !c.spec.publishAll && c.spec.macAddress === '' ? this.#warm.take() : undefined;
+    if (warm) return this.#adopt(c, warm);
     const netnsPath = this.netnsPathOf(c.id);
     try {
       createNetns(netnsPath);
     } catch (err) {
       if (!isSystemError(err, 'EEXIST')) throw errors.internal(`cannot create the network namespace of container ${c.id}: ${(err as Error).message}`, err);
-      if (this.#sandboxes.has(c.id)) throw errors.conflict(`container ${c.id} is already attached to its networks`);
       removeNetns(netnsPath); // a stale file of an earlier run of this container
       createNetns(netnsPath);
     }
     const ready = this.#lock.run(c.id, () => this.#setup(c, recs, netnsPath));
     ready.catch(() => undefined); // the caller awaits it; never an unhandled rejection meanwhile
     return { netnsPath, ready };
+  }
+
+  /**
+   * A pool endpoint of the default bridge becomes the container's sandbox (already set up: nothing
+   * to run). Recorded before anything else runs, so that no allocation can hand out its address.
+   */
+  async #adopt(c: { id: string; name: string }, warm: WarmEndpoint): Promise<{ netnsPath: string; ready: Promise<NetworkAttachment> }> {
+    const sb: SandboxRecord = { containerId: c.id, name: c.name, netnsPath: warm.netnsPath, ports: [], endpoints: [warm.endpoint] };
+    try {
+      this.#store.putSandbox(sb);
+    } catch (err) {
+      await this.#warm.drop(warm);
+      throw err;
+    }
+    this.#sandboxes.set(c.id, sb);
+    this.#live.add(c.id);
+    this.#warm.refill();
+    const ready = this.#lock.run(c.id, async () => {
+      await this.#syncIcc();
+      return { netnsPath: sb.netnsPath, endpoints: sb.endpoints, ports: [] };
+    });
+    ready.catch(() => undefined); // the caller awaits it
+    return { netnsPath: sb.netnsPath, ready };
   }
 
   async #setup(c: { id: string; name: string; spec: NetworkSpecV2; exposedPorts: string[] }, recs: NetworkRecord[], netnsPath: string): Promise<NetworkAttachment> {
@@ -262,13 +295,17 @@ export class BridgeNetworkService implements NetworkService {
       throw err;
     }
     try {
+      if (recs.some((r) => r.builtin)) await this.#warm.keep();
       const req = this.#request(sb, sb.endpoints, sb.ports);
       const result = await this.#netavarkRun(c.id, sb.endpoints, sb.ports.length > 0, () => this.#netavark.setup(netnsPath, req));
-      sb = { ...sb, endpoints: sb.endpoints.map((e) => ({ ...e, mac: macOf(result, e.networkName, e.interfaceName ?? '') })) };
+      sb = { ...sb, endpoints: sb.endpoints.map((e) => ({ ...e, mac: macOf(result, e.networkId, e.interfaceName ?? '') })) };
       this.#store.putSandbox(sb);
       this.#sandboxes.set(c.id, sb);
       this.#live.add(c.id);
-      if (sb.endpoints.some((e) => e.networkId === this.#defaultNetwork().id)) await this.#syncIcc();
+      if (sb.endpoints.some((e) => e.networkId === this.#defaultNetwork().id)) {
+        await this.#syncIcc();
+        this.#warm.refill();
+      }
     } catch (err) {
       await this.#teardown(c.id);
       throw err;
@@ -279,6 +316,7 @@ export class BridgeNetworkService implements NetworkService {
   /** A new endpoint on `rec` with an address (requested or the lowest free one). Synchronous, so no two callers race for an address. */
   #allocate(rec: NetworkRecord, req: EndpointRequest | undefined, interfaceName: string): EndpointState {
     const taken = new Set(this.endpointsOf(rec.id).map((e) => e.endpoint.ipv4));
+    if (rec.builtin) for (const ip of this.#warm.reserved()) taken.add(ip);
     const ipv4 = req?.ipv4 ? checkRequestedAddress(rec, req.ipv4, taken, rec.name) : pickAddress(rec, taken, rec.name);
     return {
       networkId: rec.id, networkName: rec.name, endpointId: newId(), ipv4, prefixLen: parseCidr(rec.subnet).prefix,
@@ -299,8 +337,9 @@ export class BridgeNetworkService implements NetworkService {
   async detach(containerId: string, a: NetworkAttachment): Promise<void> {
     void a; // the persisted sandbox is the truth; the attachment may be stale after a crash
     await this.#lock.run(containerId, async () => {
+      const path = this.#sandboxes.get(containerId)?.netnsPath ?? this.netnsPathOf(containerId);
       await this.#teardown(containerId);
-      this.#removeNetnsQuietly(this.netnsPathOf(containerId));
+      this.#removeNetnsQuietly(path);
     });
   }
 
@@ -312,7 +351,7 @@ export class BridgeNetworkService implements NetworkService {
   async #teardown(containerId: string): Promise<void> {
     const sb = this.#sandboxes.get(containerId);
     if (sb && sb.endpoints.length > 0) {
-      const path = this.netnsPathOf(containerId);
+      const path = sb.netnsPath;
       // netavark needs a namespace to tear down even if the old one is gone (its firewall rules and DNS entries are not).
       try {
         createNetns(path);
@@ -359,7 +398,7 @@ export class BridgeNetworkService implements NetworkService {
       this.#sandboxes.set(containerId, next);
       try {
         const result = await this.#netavarkRun(containerId, [ep], false, () => this.#netavark.setup(sb.netnsPath, this.#request(sb, [ep], [])));
-        const done = { ...next, endpoints: [...sb.endpoints, { ...ep, mac: macOf(result, rec.name, ep.interfaceName!) }] };
+        const done = { ...next, endpoints: [...sb.endpoints, { ...ep, mac: macOf(result, rec.id, ep.interfaceName!) }] };
         this.#store.putSandbox(done);
         this.#sandboxes.set(containerId, done);
         if (rec.builtin) await this.#syncIcc();
@@ -388,6 +427,11 @@ export class BridgeNetworkService implements NetworkService {
       if (rec.builtin) await this.#syncIcc();
       return { netnsPath: a.netnsPath || sb.netnsPath, endpoints: next.endpoints, ports: next.ports };
     });
+  }
+
+  /** Whether the default bridge is kept, and how many pool endpoints are ready (see warm-bridge.ts). */
+  warmStatus(): { kept: boolean; ready: number } {
+    return { kept: this.#warm.kept, ready: this.#warm.ready };
   }
 
   // ── files ──────────────────────────────────────────────────────────────────────────────────
@@ -420,7 +464,8 @@ export class BridgeNetworkService implements NetworkService {
     const routine = endpoints.every((e) => {
       if (this.#networks.get(e.networkId)?.dnsEnabled !== false) return false;
       const onNetwork = peers.filter((sb) => sb.endpoints.some((x) => x.networkId === e.networkId));
-      return onNetwork.length > 0 && (!hasPorts || onNetwork.some((sb) => sb.ports.length > 0));
+      const kept = this.#warm.kept && this.#networks.get(e.networkId)?.builtin === true;
+      return (onNetwork.length > 0 || kept) && (!hasPorts || onNetwork.some((sb) => sb.ports.length > 0));
     });
     return routine ? this.#netavarkLock.shared(fn) : this.#netavarkLock.exclusive(fn);
   }
@@ -436,9 +481,11 @@ export class BridgeNetworkService implements NetworkService {
     else await removeIccDrop(def.bridge);
   }
 
+  /** Daemon stop: closes the held port sockets (containers keep running; init() holds them again), the keeper and the icc rule go. */
   async close(): Promise<void> {
     await this.#lock.idle();
     for (const id of this.#sandboxes.keys()) await this.#ports.release(id);
+    await this.#warm.close();
     await this.#syncIcc();
   }
 }

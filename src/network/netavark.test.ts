@@ -11,7 +11,7 @@ const rec = (name: string, extra: Partial<NetworkRecord> = {}): NetworkRecord =>
 const ep = (r: NetworkRecord, ip: string, aliases: string[] = []) =>
   ({ networkId: r.id, networkName: r.name, endpointId: 'e'.repeat(64), ipv4: ip, prefixLen: 24, gateway: r.gateway, mac: '', aliases });
 
-test('netavark JSON: the shape of platform.md §4.2, one entry per network, ports with 0.0.0.0 as ""', () => {
+test('netavark JSON: the shape of platform.md §4.2, one entry per network named after its ID (never the user\'s name: chains are named after it), ports with 0.0.0.0 as ""', () => {
   const web = rec('web', { internal: true });
   const def = rec('bridge', { dnsEnabled: false, builtin: true, subnet: '10.213.8.0/24', gateway: '10.213.8.1' });
   const json = buildNetavarkOptions({
@@ -26,20 +26,20 @@ test('netavark JSON: the shape of platform.md §4.2, one entry per network, port
       { container_port: 53, host_ip: '', host_port: 28083, protocol: 'udp', range: 1 },
     ],
     networks: {
-      web: { interface_name: 'eth0', static_ips: ['10.213.7.2'], aliases: ['db', 'cccccccccccc'] },
-      bridge: { interface_name: 'eth1', static_ips: ['10.213.8.2'], aliases: [] },
+      'brig-wwwwwwwwwwww': { interface_name: 'eth0', static_ips: ['10.213.7.2'], aliases: ['db', 'cccccccccccc'] },
+      'brig-bbbbbbbbbbbb': { interface_name: 'eth1', static_ips: ['10.213.8.2'], aliases: [] },
     },
     network_info: {
-      web: { name: 'web', id: 'w'.repeat(64), driver: 'bridge', network_interface: 'bt-web', subnets: [{ subnet: '10.213.7.0/24', gateway: '10.213.7.1' }], ipv6_enabled: false, internal: true, dns_enabled: true, ipam_options: { driver: 'host-local' }, options: { isolate: 'true' } },
-      bridge: { name: 'bridge', id: 'b'.repeat(64), driver: 'bridge', network_interface: 'bt-bridge', subnets: [{ subnet: '10.213.8.0/24', gateway: '10.213.8.1' }], ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' }, options: { isolate: 'true' } },
+      'brig-wwwwwwwwwwww': { name: 'brig-wwwwwwwwwwww', id: 'w'.repeat(64), driver: 'bridge', network_interface: 'bt-web', subnets: [{ subnet: '10.213.7.0/24', gateway: '10.213.7.1' }], ipv6_enabled: false, internal: true, dns_enabled: true, ipam_options: { driver: 'host-local' }, options: { isolate: 'true' } },
+      'brig-bbbbbbbbbbbb': { name: 'brig-bbbbbbbbbbbb', id: 'b'.repeat(64), driver: 'bridge', network_interface: 'bt-bridge', subnets: [{ subnet: '10.213.8.0/24', gateway: '10.213.8.1' }], ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' }, options: { isolate: 'true' } },
     },
   });
 });
 
 test('netavark output and errors are read', () => {
-  const out = JSON.parse('{"testnv":{"dns_search_domains":["dns.podman"],"dns_server_ips":["10.213.79.1"],"interfaces":{"eth0":{"mac_address":"2e:72:99:84:fb:19","subnets":[{"gateway":"10.213.79.1","ipnet":"10.213.79.2/24"}]}}}}');
-  assert.equal(macOf(out, 'testnv', 'eth0'), '2e:72:99:84:fb:19');
-  assert.equal(macOf(out, 'other', 'eth0'), '');
+  const out = JSON.parse('{"brig-777777777777":{"dns_search_domains":["dns.podman"],"dns_server_ips":["10.213.79.1"],"interfaces":{"eth0":{"mac_address":"2e:72:99:84:fb:19","subnets":[{"gateway":"10.213.79.1","ipnet":"10.213.79.2/24"}]}}}}');
+  assert.equal(macOf(out, '7'.repeat(64), 'eth0'), '2e:72:99:84:fb:19');
+  assert.equal(macOf(out, '8'.repeat(64), 'eth0'), '');
   assert.equal(netavarkError('{"error":"invalid namespace path: IO error"}', ''), 'invalid namespace path: IO error');
   assert.equal(netavarkError('', '[ERROR netavark] failed to connect to syslog: Initialization\nboom\n'), 'boom');
 });

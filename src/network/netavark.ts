@@ -22,20 +22,31 @@ export interface NetavarkRequest {
   networks: readonly NetavarkNetwork[];
 }
 
+/**
+ * The name netavark knows a network by. Not the user's name: netavark names the network's
+ * firewall chains (NETAVARK-<hash>, NETAVARK-DN-<hash>) after a hash of it, so a network called
+ * `bridge` in two daemons (or `foo` in brig and in Podman) would share chains, and one's teardown
+ * would flush the other's NAT and port rules. The record's ID makes them the network's own.
+ */
+export function netavarkName(networkId: string): string {
+  return `brig-${networkId.slice(0, 12)}`;
+}
+
 /** The JSON netavark reads on stdin. */
 export function buildNetavarkOptions(r: NetavarkRequest): object {
   const networks: Record<string, object> = {};
   const info: Record<string, object> = {};
   for (const n of r.networks) {
     const rec = n.record;
-    networks[rec.name] = {
+    const name = netavarkName(rec.id);
+    networks[name] = {
       interface_name: n.interfaceName,
       static_ips: [n.endpoint.ipv4],
       // DNS names besides the container name: the user's aliases and the short id (as Docker).
       aliases: rec.dnsEnabled ? [...new Set([...n.endpoint.aliases, r.containerId.slice(0, 12)])] : [],
     };
-    info[rec.name] = {
-      name: rec.name,
+    info[name] = {
+      name,
       id: rec.id,
       driver: 'bridge',
       network_interface: rec.bridge,
@@ -63,12 +74,12 @@ export function buildNetavarkOptions(r: NetavarkRequest): object {
   };
 }
 
-/** Per network name: the MAC address netavark gave each interface. */
+/** Per network ({@link netavarkName}): the MAC address netavark gave each interface. */
 export type NetavarkResult = Record<string, { interfaces: Record<string, { mac_address: string }> }>;
 
-/** The MAC of `interfaceName` on network `name` in a setup result ('' if absent). */
-export function macOf(result: NetavarkResult, name: string, interfaceName: string): string {
-  return result[name]?.interfaces?.[interfaceName]?.mac_address ?? '';
+/** The MAC of `interfaceName` on the network with ID `networkId` in a setup result ('' if absent). */
+export function macOf(result: NetavarkResult, networkId: string, interfaceName: string): string {
+  return result[netavarkName(networkId)]?.interfaces?.[interfaceName]?.mac_address ?? '';
 }
 
 export interface NetavarkPaths {

@@ -71,7 +71,7 @@ export interface NetworkService {
    * network twice 400. Returns the records in endpoint order.
    */
   checkSpec(spec: NetworkSpecV2): NetworkRecord[];
-  /** Daemon stop: closes the held port sockets (containers keep running; init() re-holds them) and drops the icc rule if no container uses the default bridge. */
+  /** Daemon stop: closes the held port sockets (containers keep running; init() re-holds them), removes the default bridge's keeper and drops the icc rule if no container uses the default bridge. */
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type { NetworkAttachment, NetworkSpecV2 } from '../../src/model/network.js';
 import { BridgeNetworkService } from '../../src/network/bridge-service.js';
@@ -28,6 +28,11 @@ const third = 100 + (randomBytes(1)[0]! % 100);
 const DEFAULT_SUBNET = `10.213.${third}.0/24`;
 const USER_SUBNET = `10.213.${third + 100 > 254 ? third - 50 : third + 50}.0/24`;
 const PORT = 28000 + (randomBytes(2).readUInt16BE() % 900);
+/** The warm-bridge test's own default network (never overlapping the two above). */
+const WARM_BRIDGE = `bt${tag}w`;
+const WARM_SUBNET = `10.213.${third < 150 ? third + 25 : third - 25}.0/24`;
+const AUX_BRIDGE = `bt${tag}x`;
+const AUX_SUBNET = `10.213.${third < 150 ? third + 75 : third - 75}.0/24`;
 
 let dir = '';
 let store: MetadataStore;
@@ -224,6 +229,109 @@ test('--internal: no route out of the subnet (netavark adds no default route and
   const hostIp = (JSON.parse(await sh('ip', ['-j', '-4', 'route', 'get', '192.0.2.1'])) as { prefsrc: string }[])[0]!.prefsrc;
   await assert.rejects(nsExec(a.netnsPath, ['busybox', 'ping', '-c', '1', '-W', '1', hostIp]), /unreachable|exit|Command failed/i);
   assert.equal((await myRules()).some((l) => l.includes('MASQUERADE')), false);
+});
+
+/** A daemon's network service of its own (store, run root, default bridge), torn down after the test. */
+function ownDaemon(t: TestContext, bridge: string, subnet: string): { opts: NetworkServiceOptions; store: MetadataStore } {
+  const d = mkdtempSync(join(tmpdir(), 'brig-it-netown-'));
+  const st = new MetadataStore(join(d, 'db'));
+  const o: NetworkServiceOptions = { ...opts, runRoot: join(d, 'run'), bridgeName: bridge, addressPools: [parseAddressPool(`base=${subnet},size=24`)] };
+  t.after(async () => {
+    await new BridgeNetworkService(st, o).init([]).catch(() => undefined); // whatever a failed test left
+    st.close();
+    rmSync(d, { recursive: true, force: true });
+  });
+  return { opts: o, store: st };
+}
+
+test('the default bridge is kept warm: it outlives its last container, the next container gets an endpoint set up ahead, and close() or a restart after a crash leaves nothing', async (t) => {
+  const { opts: wopts, store: wstore } = ownDaemon(t, WARM_BRIDGE, WARM_SUBNET);
+  const warmDir = join(wopts.runRoot, 'netns-warm');
+  const onBridge = async () => (await links()).filter((l) => l.master === WARM_BRIDGE).map((l) => l.ifname);
+  const rules = async () => (await sh('iptables-save', [])).split('\n').filter((l) => l.includes(WARM_SUBNET) || l.includes(WARM_BRIDGE));
+  const poolReady = async (n: number) => {
+    for (let i = 0; w.warmStatus().ready < n; i++) {
+      assert.ok(i < 100, `the pool did not fill: ${JSON.stringify(w.warmStatus())} ${readdirSync(warmDir).join(' ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  let w = new BridgeNetworkService(wstore, wopts);
+  await w.init([]);
+  assert.equal((await links()).some((l) => l.ifname === WARM_BRIDGE), false, 'no bridge before the first container');
+
+  // The first container is set up by netavark itself; the keeper and the pool come with it.
+  const first = await w.attach({ id: cid('w1'), name: 'w1', exposedPorts: [], spec: spec({}) });
+  assert.equal(first.netnsPath, join(wopts.runRoot, 'netns', cid('w1')));
+  await w.detach(cid('w1'), first);
+  await poolReady(2);
+  assert.equal(readdirSync(warmDir).filter((f) => f.endsWith('.json')).length, 2);
+  assert.deepEqual((await onBridge()).length, 3, 'keeper + two pool endpoints keep the bridge after its last container');
+  assert.deepEqual(w.endpointsOf(w.get('bridge').id), [], 'pool endpoints are not containers');
+  assert.ok((await rules()).length > 0, 'the network\'s NAT rules stay with the bridge');
+
+  // The next container takes an endpoint of the pool: a namespace already wired to the bridge.
+  const second = await w.attach({ id: cid('w2'), name: 'w2', exposedPorts: [], spec: spec({}) });
+  assert.equal(second.netnsPath.startsWith(`${warmDir}/`), true, second.netnsPath);
+  const ip = second.endpoints[0]!.ipv4;
+  assert.notEqual(ip, WARM_SUBNET.replace('0/24', '254'), 'the keeper\'s address is never a container\'s');
+  assert.match(second.endpoints[0]!.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  assert.deepEqual(w.endpointsOf(w.get('bridge').id).map((e) => [e.containerId, e.endpoint.ipv4]), [[cid('w2'), ip]]);
+  assert.match(await nsExec(second.netnsPath, ['ip', '-4', '-o', 'addr', 'show', 'eth0']), new RegExp(` ${ip.replace(/\./g, '\\.')}/24 `));
+  await sh('busybox', ['ping', '-c', '1', '-W', '3', ip]);
+  // A second container at the same time gets an address of its own.
+  const third2 = await w.attach({ id: cid('w3'), name: 'w3', exposedPorts: [], spec: spec({}) });
+  assert.notEqual(third2.endpoints[0]!.ipv4, ip);
+  await nsExec(third2.netnsPath, ['busybox', 'ping', '-c', '1', '-W', '3', ip]);
+  await w.detach(cid('w2'), second);
+  await w.detach(cid('w3'), third2);
+  assert.equal(readdirSync(warmDir).includes(second.netnsPath.slice(warmDir.length + 1)), false, 'a taken endpoint goes with its container');
+
+  // Daemon stop: pool and keeper are torn down, and with them the bridge and its rules.
+  await poolReady(2);
+  await w.close();
+  assert.deepEqual(readdirSync(warmDir), []);
+  assert.equal((await links()).some((l) => l.ifname === WARM_BRIDGE), false);
+  assert.deepEqual(await rules(), []);
+
+  // A daemon killed with its pool up: the next start tears down what it left.
+  w = new BridgeNetworkService(wstore, wopts);
+  await w.init([]);
+  const a = await w.attach({ id: cid('w4'), name: 'w4', exposedPorts: [], spec: spec({}) });
+  await w.detach(cid('w4'), a);
+  await poolReady(2);
+  const restarted = new BridgeNetworkService(wstore, wopts);
+  await restarted.init([]);
+  assert.deepEqual(readdirSync(warmDir), []);
+  assert.equal((await links()).some((l) => l.ifname === WARM_BRIDGE), false);
+  assert.deepEqual(await rules(), []);
+});
+
+test('two daemons, each with a network called bridge: one tearing its network down leaves the other\'s NAT and port rules alone', async (t) => {
+  const a = ownDaemon(t, AUX_BRIDGE, AUX_SUBNET);
+  const b = ownDaemon(t, WARM_BRIDGE, WARM_SUBNET);
+  const svcA = new BridgeNetworkService(a.store, a.opts);
+  const svcB = new BridgeNetworkService(b.store, b.opts);
+  await svcA.init([]);
+  await svcB.init([]);
+  const port = PORT + 2;
+  const web = await svcA.attach({ id: cid('a9'), name: 'web', exposedPorts: [], spec: spec({ ports: [{ hostIp: '', hostPortStart: port, hostPortEnd: port, containerPort: 8080, protocol: 'tcp' }] }) });
+  const httpd = serve(web.netnsPath, 8080, `a-${tag}\n`);
+  t.after(() => httpd.kill());
+  assert.equal(await curl(`http://127.0.0.1:${port}/`), `a-${tag}\n`);
+  // B's only container comes and goes, then B stops: its network's chains are deleted.
+  const other = await svcB.attach({ id: cid('b9'), name: 'other', exposedPorts: [], spec: spec({}) });
+  await svcB.detach(cid('b9'), other);
+  await svcB.close();
+  assert.equal((await links()).some((l) => l.ifname === WARM_BRIDGE), false);
+  // A's port and masquerading are untouched.
+  assert.equal(await curl(`http://127.0.0.1:${port}/`), `a-${tag}\n`);
+  const nat = await sh('iptables-save', ['-t', 'nat']);
+  assert.match(nat, new RegExp(`-A POSTROUTING -s ${AUX_SUBNET.replace(/\./g, '\\.')} -j NETAVARK-`));
+  assert.match(nat, new RegExp(`--dport ${port} -m comment --comment "dnat name: \\S+ id: ${cid('a9')}" -j NETAVARK-DN-`));
+  httpd.kill();
+  await svcA.detach(cid('a9'), web);
+  await svcA.close();
+  assert.equal((await links()).some((l) => l.ifname === AUX_BRIDGE), false);
 });
 
 void ({} as NetworkAttachment);
