@@ -3,46 +3,7 @@
  * `--since`/`--until` values (Go durations, RFC 3339 forms, Unix seconds) become the query value
  * docker sends (moby's `GetTimestamp`), and event times / `CreatedAt` print in Go's layouts.
  */
-
-const UNIT_NS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  'µs': 1_000n, // U+00B5
-  'μs': 1_000n, // U+03BC
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-
-/** Go's `time.ParseDuration`, in nanoseconds; throws with Go's message on bad input. */
-export function parseGoDuration(s: string): bigint {
-  const bad = () => new Error(`time: invalid duration ${JSON.stringify(s)}`);
-  let rest = s;
-  let neg = false;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    neg = rest.startsWith('-');
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0n;
-  if (rest === '') throw bad();
-  let total = 0n;
-  while (rest !== '') {
-    const m = /^([0-9]*)(?:\.([0-9]*))?([^0-9.]*)/.exec(rest);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw bad();
-    const unit = m[3]!;
-    if (unit === '') throw new Error(`time: missing unit in duration ${JSON.stringify(s)}`);
-    const mult = UNIT_NS[unit];
-    if (mult === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`);
-    const whole = BigInt(m[1] || '0') * mult;
-    const frac = m[2] ?? '';
-    // fractional part: truncated towards zero, like Go
-    const fracNs = frac === '' ? 0n : (BigInt(frac) * mult) / 10n ** BigInt(frac.length);
-    total += whole + fracNs;
-    rest = rest.slice(m[0].length);
-  }
-  return neg ? -total : total;
-}
+import { parseGoDuration } from '../util/go-duration.js';
 
 interface Layout {
   name: string;

@@ -84,19 +84,34 @@ export class ContainerNetworking {
   }
 
   /**
+   * The hostname a container's processes see (and inspect's Config.Hostname): its own or its short
+   * ID; with `--network host` the host's; with `container:<x>` x's, as Docker does.
+   */
+  hostnameOf(c: ContainerRecord): string {
+    const spec = networkSpecOf(c.spec);
+    const mode = effectiveMode(spec);
+    if (mode === 'host') return c.spec.hostname || osHostname();
+    if (mode === 'container') {
+      const other = this.meta.getContainer(spec.container ?? '');
+      if (other && other.id !== c.id) return this.hostnameOf(other);
+    }
+    return c.spec.hostname || c.id.slice(0, 12);
+  }
+
+  /**
    * The network parts of a run's bundle: writes hostname, hosts and resolv.conf (bridge and user
    * runs get their final hosts text once their addresses are known, see {@link writeAttachedFiles}).
    */
   async bundle(c: ContainerRecord, dir: string): Promise<NetworkBundle> {
     const spec = networkSpecOf(c.spec);
     const mode = effectiveMode(spec);
-    const names = { hostname: c.spec.hostname || c.id.slice(0, 12), domainname: c.spec.domainname, extraHosts: spec.extraHosts };
+    const names = { hostname: this.hostnameOf(c), domainname: c.spec.domainname, extraHosts: spec.extraHosts };
     if (mode === 'container') {
       const other = this.runningPeer(c, spec);
       const otherSpec = networkSpecOf(other.spec);
       const hostNetwork = effectiveMode(otherSpec) === 'host';
       return {
-        hostname: other.spec.hostname || (hostNetwork ? osHostname() : other.id.slice(0, 12)),
+        hostname: this.hostnameOf(other),
         hostNetwork,
         netnsPath: hostNetwork ? null : other.state.network?.netnsPath || `/proc/${other.state.pid}/ns/net`,
         sysctl: {},
@@ -104,7 +119,7 @@ export class ContainerNetworking {
       };
     }
     if (mode === 'host') {
-      const hostname = c.spec.hostname || osHostname();
+      const hostname = this.hostnameOf(c);
       const files: EtcFiles = { hostname, hosts: await this.#hostModeHosts(spec), resolvConf: await this.#hostModeResolvConf(spec) };
       return { hostname, hostNetwork: true, netnsPath: null, sysctl: {}, mounts: await writeEtcFiles(dir, files) };
     }
@@ -132,7 +147,7 @@ export class ContainerNetworking {
   etcTexts(c: ContainerRecord, a: NetworkAttachment): { hosts: string; resolvConf: string } {
     const spec = networkSpecOf(c.spec);
     return {
-      hosts: this.service.hostsFile({ hostname: c.spec.hostname || c.id.slice(0, 12), domainname: c.spec.domainname, extraHosts: spec.extraHosts }, a),
+      hosts: this.service.hostsFile({ hostname: this.hostnameOf(c), domainname: c.spec.domainname, extraHosts: spec.extraHosts }, a),
       resolvConf: this.service.resolvConf(spec, a),
     };
   }

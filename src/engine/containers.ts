@@ -134,6 +134,11 @@ export class ContainerService {
   // ── queries ───────────────────────────────────────────────────────────────────────────────────
 
   /** Finds a container by ID, name or unique ID prefix; throws ERR_NO_SUCH_CONTAINER. */
+  /** The hostname the container's processes see (see ContainerNetworking.hostnameOf). */
+  hostnameOf(c: ContainerRecord): string {
+    return this.options.networking.hostnameOf(c);
+  }
+
   get(ref: string): ContainerRecord {
     const c = this.meta.findContainer(ref);
     if (!c) throw errors.noSuchContainer(ref);

@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import { EngineError } from '../errors.js';
 import type { HealthcheckSpec } from '../model/container.js';
 import type { ImageRunConfig } from '../model/image.js';
+import { parseGoDuration as goDurationNs } from '../util/go-duration.js';
 import { parseSignal } from '../util/signals.js';
 
 const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL', 'HEALTHCHECK'];
@@ -138,17 +139,14 @@ export function parseHealthcheckInstruction(rest: string): HealthcheckSpec {
   return h;
 }
 
-/** Go's time.ParseDuration subset: `1h2m3s`, `500ms`, `1.5s`; returns nanoseconds. */
+/** A HEALTHCHECK duration (Go's syntax, util/go-duration.ts) in nanoseconds; 400 with Go's message otherwise. */
 export function parseGoDuration(v: string, what: string): number {
-  const re = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    const unit = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ns'];
-    total += Number(m[1]) * unit;
-    pos = re.lastIndex;
+  let ns: bigint;
+  try {
+    ns = goDurationNs(v);
+  } catch (err) {
+    throw new EngineError('ERR_INVALID_ARGUMENT', `${what}: ${(err as Error).message}`);
   }
-  if (pos !== v.length || v.length === 0) throw new EngineError('ERR_INVALID_ARGUMENT', `${what}: invalid duration ${v}`);
-  return Math.round(total);
+  if (ns < 0n || ns > BigInt(Number.MAX_SAFE_INTEGER)) throw new EngineError('ERR_INVALID_ARGUMENT', `${what}: duration ${v} is out of range`);
+  return Number(ns);
 }

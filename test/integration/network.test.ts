@@ -23,6 +23,7 @@ const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello-from-$HOSTNAME > /www/in
 interface Inspect {
   Id: string;
   State: { Status: string; Running: boolean };
+  Config: { Hostname: string };
   HostConfig: { NetworkMode: string; PortBindings: Record<string, { HostIp: string; HostPort: string }[]>; Dns: string[]; ExtraHosts: string[] | null };
   NetworkSettings: {
     IPAddress: string; Gateway: string; IPPrefixLen: number; MacAddress: string; SandboxKey: string;
@@ -281,6 +282,12 @@ describe('networking against a real daemon', () => {
     const shared = await oneShot(['--network', 'container:b1'], ['sh', '-c', 'ip -4 -o addr show eth0; hostname']);
     assert.match(shared, new RegExp(`inet ${b1Ip.replace(/\./g, '\\.')}/24`));
     assert.match(shared, new RegExp((await inspect('b1')).Id.slice(0, 12)));
+    // inspect's Config.Hostname is what the processes see: the host's, or the joined container's (as Docker).
+    await docker(['create', '--name', 'h1', '--network', 'host', 'busybox', 'true']);
+    await docker(['create', '--name', 'j1', '--network', 'container:b1', 'busybox', 'true']);
+    assert.equal((await inspect('h1')).Config.Hostname, hostname());
+    assert.equal((await inspect('j1')).Config.Hostname, (await inspect('b1')).Id.slice(0, 12));
+    await docker(['rm', 'h1', 'j1']);
     await docker(['create', '--name', 'stopped', 'busybox', 'true']);
     const err = await docker(['run', '--rm', '--network', 'container:stopped', 'busybox', 'true'], 125);
     assert.match(err, /cannot join network namespace of a non running container/);

@@ -17,6 +17,8 @@ export interface ContainerViewContext {
   /** IDs of the container's exec sessions that have not ended (`ExecIDs`; null when none). */
   execIds?: string[];
   networks: NetworkViewContext;
+  /** Config.Hostname: the hostname the container's processes see (the host's with --network host). */
+  hostname: string;
 }
 
 /** The `Status` column of `docker ps`, written by the daemon (`Up 3 seconds`, `Exited (0) 2 minutes ago`). */
@@ -173,7 +175,7 @@ export function toDockerInspect(c: ContainerRecord, ctx: ContainerViewContext) {
     },
     Mounts: [],
     Config: {
-      Hostname: c.spec.hostname || c.id.slice(0, 12),
+      Hostname: ctx.hostname,
       Domainname: c.spec.domainname,
       User: c.spec.user,
       AttachStdin: c.spec.attachStdin,

@@ -4,6 +4,7 @@
  */
 import { EngineError } from '../../errors.js';
 import type { ContainerRecord } from '../../model/container.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 export const PS_FILTER_KEYS = ['status', 'name', 'id', 'label', 'exited', 'ancestor', 'before', 'since', 'health',
   'volume', 'network', 'publish', 'expose', 'isolation', 'is-task'];
@@ -76,12 +77,17 @@ function nameRegExp(v: string): RegExp {
 /** `until` (prune): a Unix time, an RFC 3339 time, or a duration like `10m` before now. */
 export function parseUntil(v: string, now = Date.now()): number {
   if (/^[0-9]+(\.[0-9]+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^([0-9]+)(ns|us|ms|s|m|h)$/.exec(v);
-  if (d) {
-    const mult = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 'ns'];
-    return now - Number(d[1]) * mult;
-  }
+  const d = goDurationOrUndefined(v);
+  if (d !== undefined) return now - Number(d / 1_000_000n);
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new EngineError('ERR_INVALID_FILTER', `invalid until filter: ${v}`);
   return t;
+}
+
+function goDurationOrUndefined(v: string): bigint | undefined {
+  try {
+    return parseGoDuration(v);
+  } catch {
+    return undefined;
+  }
 }

@@ -70,7 +70,7 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const c = svc.get(ctx.params['id']!);
     sendJson(ctx, 200, toDockerInspect(c, {
       image: svc.imageOf(c), imageName: imageName(c), logPath: svc.logPath(c.id), containerDir: svc.containerDir(c.id),
-      execIds: engine.exec.idsOf(c.id), networks,
+      execIds: engine.exec.idsOf(c.id), networks, hostname: svc.hostnameOf(c),
     }));
   });
 

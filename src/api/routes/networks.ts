@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { AnyNetwork } from '../../engine/networks.js';
 import { EngineError } from '../../errors.js';
 import { fromDockerNetworkCreate, toDockerNetwork } from '../docker/network-view.js';
+import { parseUntil } from '../docker/ps-filter.js';
 import { object, optBool, optObject, optString, optStringArray } from '../docker/validate.js';
 import { queryBool, queryFilters, sendEmpty, sendJson } from '../respond.js';
 import type { Router } from '../router.js';
@@ -68,7 +69,7 @@ export function networkRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/networks/prune', async (ctx) => {
     const f = queryFilters(ctx.query, ['until', 'label', 'label!']);
     const until = f.get('until') ?? [];
-    const cutoff = until.length ? untilMs(until[0]!) : undefined;
+    const cutoff = until.length ? parseUntil(until[0]!) : undefined;
     const removed = await svc.prune((r) => labelMatches(r.labels, f.get('label') ?? [])
       && (f.get('label!') ?? []).every((l) => !labelMatches(r.labels, [l]))
       && (cutoff === undefined || Date.parse(r.created) < cutoff));
@@ -102,12 +103,4 @@ export function networkRoutes(router: Router, engine: Engine): void {
     await svc.disconnect(ctx.params['id']!, container, optBool(b, 'Force', 'Force'));
     sendEmpty(ctx, 200);
   });
-}
-
-/** `until` of prune filters: a Unix timestamp or an RFC 3339 time. */
-function untilMs(v: string): number {
-  if (/^[0-9]+(\.[0-9]+)?$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new EngineError('ERR_INVALID_FILTER', `invalid filter 'until=${v}'`);
-  return t;
 }
