@@ -19,7 +19,7 @@ async function service(t: TestContext, routes = ['10.213.0.0/24']): Promise<{ sv
   });
   const svc = new BridgeNetworkService(store, {
     runRoot: join(dir, 'run'), bridgeName: 'bt0unit', addressPools: [parseAddressPool('base=10.213.0.0/16,size=24')], defaultHostIp: '127.0.0.1', icc: true,
-  }, { hostRoutes: () => routes.map((r) => parseCidr(r)), hostResolvConf: () => 'nameserver 127.0.0.53\nsearch corp.example\n' });
+  }, { hostRoutes: () => routes.map((r) => parseCidr(r)), hostResolvConf: () => 'nameserver 127.0.0.53\nsearch corp.example\n', localnetGuards: async () => [] });
   await svc.init([]);
   return { svc, dir, store };
 }
@@ -35,7 +35,7 @@ test('init makes the builtin bridge from the pool, skipping host routes; it surv
   assert.equal(def?.subnet, '10.213.1.0/24');
   assert.equal(def?.gateway, '10.213.1.1');
   assert.equal(def?.dnsEnabled, false);
-  const again = new BridgeNetworkService(store, { runRoot: join(dir, 'run'), bridgeName: 'bt0unit', addressPools: [], defaultHostIp: '127.0.0.1', icc: true });
+  const again = new BridgeNetworkService(store, { runRoot: join(dir, 'run'), bridgeName: 'bt0unit', addressPools: [], defaultHostIp: '127.0.0.1', icc: true }, { localnetGuards: async () => [] });
   await again.init([]);
   assert.deepEqual(again.list(), svc.list());
 });

@@ -19,7 +19,7 @@ import { newId } from '../util/ids.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { RwLock } from '../util/rw-lock.js';
 import { hostsText, readHostResolvConf, resolvText } from './etc-files.js';
-import { ensureIccDrop, removeIccDrop } from './firewall.js';
+import { ensureIccDrop, ensureLocalnetGuard, localnetGuards, removeIccDrop, removeLocalnetGuard } from './firewall.js';
 import {
   checkRequestedAddress, type Cidr, DEFAULT_ADDRESS_POOLS, hostRoutes, overlaps, parseCidr, pickAddress, pickSubnet, validateAddressing,
 } from './ipam.js';
@@ -32,10 +32,11 @@ const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
 
-/** Test seams: where the host's routes and resolv.conf come from. */
+/** Test seams: where the host's routes and resolv.conf come from, and which localnet guards exist. */
 export interface BridgeServiceHooks {
   hostRoutes?: () => Cidr[];
   hostResolvConf?: () => string;
+  localnetGuards?: () => Promise<string[]>;
 }
 
 export class BridgeNetworkService implements NetworkService {
@@ -52,11 +53,16 @@ export class BridgeNetworkService implements NetworkService {
   #networks = new Map<string, NetworkRecord>();
   readonly #sandboxes = new Map<string, SandboxRecord>();
   readonly #warm: WarmBridge;
+  /** Bridges whose localnet guard (firewall.ts) is in place. */
+  readonly #guarded = new Set<string>();
 
   constructor(store: MetadataStore, o: NetworkServiceOptions, hooks: BridgeServiceHooks = {}) {
     this.#store = store;
     this.#o = { ...o, addressPools: o.addressPools.length > 0 ? o.addressPools : [...DEFAULT_ADDRESS_POOLS] };
-    this.#hooks = { hostRoutes: hooks.hostRoutes ?? (() => hostRoutes()), hostResolvConf: hooks.hostResolvConf ?? (() => readHostResolvConf()) };
+    this.#hooks = {
+      hostRoutes: hooks.hostRoutes ?? (() => hostRoutes()), hostResolvConf: hooks.hostResolvConf ?? (() => readHostResolvConf()),
+      localnetGuards: hooks.localnetGuards ?? localnetGuards,
+    };
     this.#netavark = new Netavark({
       netavark: o.netavarkPath ?? '/usr/lib/podman/netavark',
       aardvark: o.aardvarkPath ?? '/usr/lib/podman/aardvark-dns',
@@ -103,7 +109,8 @@ export class BridgeNetworkService implements NetworkService {
     }
     // The keeper and pool of a daemon that did not stop cleanly: gone now, made again at the next attach.
     await this.#warm.recover(new Set([...this.#sandboxes.values()].map((sb) => sb.netnsPath)));
-    await this.#syncIcc();
+    for (const bridge of await this.#hooks.localnetGuards()) this.#guarded.add(bridge);
+    await this.#syncFirewall();
   }
 
   #createDefault(): void {
@@ -274,7 +281,7 @@ export class BridgeNetworkService implements NetworkService {
     this.#live.add(c.id);
     this.#warm.refill();
     const ready = this.#lock.run(c.id, async () => {
-      await this.#syncIcc();
+      await this.#syncFirewall();
       return { netnsPath: sb.netnsPath, endpoints: sb.endpoints, ports: [] };
     });
     ready.catch(() => undefined); // the caller awaits it
@@ -295,6 +302,7 @@ export class BridgeNetworkService implements NetworkService {
       throw err;
     }
     try {
+      await this.#guard(recs);
       if (recs.some((r) => r.builtin)) await this.#warm.keep();
       const req = this.#request(sb, sb.endpoints, sb.ports);
       const result = await this.#netavarkRun(c.id, sb.endpoints, sb.ports.length > 0, () => this.#netavark.setup(netnsPath, req));
@@ -303,7 +311,7 @@ export class BridgeNetworkService implements NetworkService {
       this.#sandboxes.set(c.id, sb);
       this.#live.add(c.id);
       if (sb.endpoints.some((e) => e.networkId === this.#defaultNetwork().id)) {
-        await this.#syncIcc();
+        await this.#syncFirewall();
         this.#warm.refill();
       }
     } catch (err) {
@@ -368,7 +376,7 @@ export class BridgeNetworkService implements NetworkService {
     if (sb) {
       this.#store.deleteSandbox(containerId);
       this.#sandboxes.delete(containerId);
-      if (sb.endpoints.some((e) => this.#networks.get(e.networkId)?.builtin)) await this.#syncIcc();
+      await this.#syncFirewall();
     }
   }
 
@@ -397,16 +405,18 @@ export class BridgeNetworkService implements NetworkService {
       this.#store.putSandbox(next);
       this.#sandboxes.set(containerId, next);
       try {
+        await this.#guard([rec]);
         const result = await this.#netavarkRun(containerId, [ep], false, () => this.#netavark.setup(sb.netnsPath, this.#request(sb, [ep], [])));
         const done = { ...next, endpoints: [...sb.endpoints, { ...ep, mac: macOf(result, rec.id, ep.interfaceName!) }] };
         this.#store.putSandbox(done);
         this.#sandboxes.set(containerId, done);
-        if (rec.builtin) await this.#syncIcc();
+        if (rec.builtin) await this.#syncFirewall();
         return { netnsPath: a.netnsPath || sb.netnsPath, endpoints: done.endpoints, ports: done.ports };
       } catch (err) {
         await this.#netavarkRun(containerId, [ep], false, () => this.#netavark.teardown(sb.netnsPath, this.#request(sb, [ep], []))).catch(() => undefined);
         this.#store.putSandbox(sb);
         this.#sandboxes.set(containerId, sb);
+        await this.#syncFirewall();
         throw err;
       }
     });
@@ -424,7 +434,7 @@ export class BridgeNetworkService implements NetworkService {
       const next: SandboxRecord = { ...sb, endpoints: sb.endpoints.filter((e) => e !== ep) };
       this.#store.putSandbox(next);
       this.#sandboxes.set(containerId, next);
-      if (rec.builtin) await this.#syncIcc();
+      await this.#syncFirewall();
       return { netnsPath: a.netnsPath || sb.netnsPath, endpoints: next.endpoints, ports: next.ports };
     });
   }
@@ -448,9 +458,8 @@ export class BridgeNetworkService implements NetworkService {
     return resolvText(spec, [...new Set(servers)], host);
   }
 
-  // ── icc ────────────────────────────────────────────────────────────────────────────────────
+  // ── netavark and brig's own rules ──────────────────────────────────────────────────────────
 
-  /** With `--icc=false`: the DROP rule exists exactly while a container is on the default bridge. */
   /**
    * netavark 1.4 takes no lock of its own around a network's shared state: the bridge and the
    * network's firewall chains (made by the first container, deleted with the last), its port
@@ -470,22 +479,48 @@ export class BridgeNetworkService implements NetworkService {
     return routine ? this.#netavarkLock.shared(fn) : this.#netavarkLock.exclusive(fn);
   }
 
-  async #syncIcc(): Promise<void> {
-    if (this.#o.icc) return;
-    await this.#lock.run('icc', () => this.#syncIccNow());
+  /** Puts the localnet guard on the bridges of `recs` before netavark sets anything up on them. */
+  async #guard(recs: readonly NetworkRecord[]): Promise<void> {
+    const missing = recs.map((r) => r.bridge).filter((b) => !this.#guarded.has(b));
+    if (missing.length === 0) return;
+    await this.#lock.run('firewall', async () => {
+      for (const bridge of missing) {
+        if (this.#guarded.has(bridge)) continue;
+        await ensureLocalnetGuard(bridge);
+        this.#guarded.add(bridge);
+      }
+    });
   }
 
-  async #syncIccNow(): Promise<void> {
-    const def = this.#defaultNetwork();
-    if (this.endpointsOf(def.id).length > 0) await ensureIccDrop(def.bridge);
-    else await removeIccDrop(def.bridge);
+  /**
+   * brig's own rules follow what is in use: the localnet guard stays on a bridge while a container
+   * (or the keeper) is on it; with `--icc=false` the DROP exists while a container is on the default bridge.
+   */
+  async #syncFirewall(): Promise<void> {
+    await this.#lock.run('firewall', async () => {
+      const inUse = new Set<string>();
+      for (const sb of this.#sandboxes.values()) for (const e of sb.endpoints) inUse.add(this.#networks.get(e.networkId)?.bridge ?? '');
+      const def = this.#defaultNetwork();
+      if (this.#warm.kept) inUse.add(def.bridge);
+      for (const bridge of [...this.#guarded]) {
+        if (inUse.has(bridge)) continue;
+        await removeLocalnetGuard(bridge);
+        this.#guarded.delete(bridge);
+      }
+      if (this.#o.icc) return;
+      if (this.endpointsOf(def.id).length > 0) await ensureIccDrop(def.bridge);
+      else await removeIccDrop(def.bridge);
+    });
   }
 
-  /** Daemon stop: closes the held port sockets (containers keep running; init() holds them again), the keeper and the icc rule go. */
+  /**
+   * Daemon stop: closes the held port sockets (containers keep running; init() holds them again);
+   * the keeper and pool go, and with them the rules of brig's that no running container needs.
+   */
   async close(): Promise<void> {
     await this.#lock.idle();
     for (const id of this.#sandboxes.keys()) await this.#ports.release(id);
     await this.#warm.close();
-    await this.#syncIcc();
+    await this.#syncFirewall();
   }
 }

@@ -1,8 +1,17 @@
 /**
- * brig's own firewall rules beside netavark's: `--icc=false` on the default bridge. A chain
- * `BRIG-ICC-<bridge>` holding one DROP for bridge→same-bridge forwarding, jumped to from the top of
- * FORWARD (netavark puts its ACCEPTs into FORWARD too, so the jump is moved back to the top after
- * each setup). Only iptables (the nft backend on brig's hosts); brig never touches other chains.
+ * brig's own firewall rules beside netavark's. Only iptables (the nft backend on brig's hosts);
+ * brig never touches other rules.
+ *
+ * - `--icc=false` on the default bridge: a chain `BRIG-ICC-<bridge>` holding one DROP for
+ *   bridge→same-bridge forwarding, jumped to from the top of FORWARD (netavark puts its ACCEPTs
+ *   into FORWARD too, so the jump is moved back to the top after each setup).
+ * - The localnet guard, on every bridge brig uses: netavark turns `route_localnet` on for a bridge
+ *   with published ports (so that 127.0.0.1:P is forwarded), which also lets a container with
+ *   CAP_NET_RAW send packets to the host's 127.0.0.1 through the bridge and reach every service the
+ *   host keeps on loopback, ports other containers published on 127.0.0.1 included (the
+ *   CVE-2020-8558 class). One rule in the raw table drops them before anything else sees them;
+ *   nothing legitimate comes in on a bridge addressed to 127.0.0.0/8 (a container's own loopback
+ *   never leaves it).
  */
 import { EngineError } from '../errors.js';
 import { execFileResult } from '../util/exec.js';
@@ -51,4 +60,33 @@ export async function removeIccDrop(bridge: string): Promise<void> {
   if ((await iptables(['-t', 'filter', '-n', '-L', chain])).code !== 0) return;
   await must(['-t', 'filter', '-F', chain]);
   await must(['-t', 'filter', '-X', chain]);
+}
+
+const GUARD_COMMENT = 'brig localnet guard';
+
+function guardRule(bridge: string): string[] {
+  return ['-i', bridge, '-d', '127.0.0.0/8', '-m', 'comment', '--comment', GUARD_COMMENT, '-j', 'DROP'];
+}
+
+/** Installs the localnet guard of `bridge` (raw PREROUTING, first rule) unless it is there. */
+export async function ensureLocalnetGuard(bridge: string): Promise<void> {
+  if ((await iptables(['-t', 'raw', '-C', 'PREROUTING', ...guardRule(bridge)])).code === 0) return;
+  await must(['-t', 'raw', '-I', 'PREROUTING', '1', ...guardRule(bridge)]);
+}
+
+/** Removes the localnet guard of `bridge` (every copy; none is fine). */
+export async function removeLocalnetGuard(bridge: string): Promise<void> {
+  while ((await iptables(['-t', 'raw', '-D', 'PREROUTING', ...guardRule(bridge)])).code === 0) {
+    // every copy
+  }
+}
+
+/** Bridges that have a localnet guard now (from `iptables -t raw -S PREROUTING`). */
+export async function localnetGuards(): Promise<string[]> {
+  const out: string[] = [];
+  for (const line of (await must(['-t', 'raw', '-S', 'PREROUTING'])).split('\n')) {
+    const m = /^-A PREROUTING -d 127\.0\.0\.0\/8 -i (\S+) -m comment --comment "brig localnet guard" -j DROP$/.exec(line);
+    if (m) out.push(m[1]!);
+  }
+  return out;
 }

@@ -19,6 +19,8 @@ import { BridgeNetworkService } from '../../src/network/bridge-service.js';
 import { parseAddressPool } from '../../src/network/ipam.js';
 import type { NetworkServiceOptions } from '../../src/network/service.js';
 import { MetadataStore } from '../../src/store/metadata/metadata-store.js';
+import { ensureLocalnetGuard, removeLocalnetGuard } from '../../src/network/firewall.js';
+import { LOCALNET_PROBE } from './localnet-probe.js';
 
 const run = promisify(execFile);
 const tag = randomBytes(3).toString('hex');
@@ -332,6 +334,37 @@ test('two daemons, each with a network called bridge: one tearing its network do
   await svcA.detach(cid('a9'), web);
   await svcA.close();
   assert.equal((await links()).some((l) => l.ifname === AUX_BRIDGE), false);
+});
+
+test('localnet guard: with route_localnet on for a published port, a container with CAP_NET_RAW cannot reach the host\'s 127.0.0.1 through the bridge', async (t) => {
+  const o = ownDaemon(t, AUX_BRIDGE, AUX_SUBNET);
+  const s = new BridgeNetworkService(o.store, o.opts);
+  await s.init([]);
+  const web = await s.attach({ id: cid('g1'), name: 'web', exposedPorts: [], spec: spec({ ports: [{ hostIp: '', hostPortStart: PORT + 4, hostPortEnd: PORT + 4, containerPort: 80, protocol: 'tcp' }] }) });
+  const x = await s.attach({ id: cid('g2'), name: 'x', exposedPorts: [], spec: spec({}) });
+  assert.equal((await sh('cat', [`/proc/sys/net/ipv4/conf/${AUX_BRIDGE}/route_localnet`])).trim(), '1', 'netavark turned route_localnet on');
+  // A service the host keeps on loopback only.
+  const secret = net.createServer((c) => c.end('secret\n'));
+  await new Promise<void>((res) => secret.listen(PORT + 3, '127.0.0.1', () => res()));
+  t.after(() => secret.close());
+  const mac = (await sh('cat', [`/sys/class/net/${AUX_BRIDGE}/address`])).trim();
+  // The host must know the container's MAC to answer (an attacker pings its gateway first, too).
+  await nsExec(x.netnsPath, ['busybox', 'ping', '-c', '1', '-W', '2', x.endpoints[0]!.gateway]);
+  const probe = () => nsExec(x.netnsPath, ['python3', '-c', LOCALNET_PROBE, String(PORT + 3), mac]);
+  assert.match(await sh('iptables', ['-t', 'raw', '-S', 'PREROUTING']), new RegExp(`-A PREROUTING -d 127\\.0\\.0\\.0/8 -i ${AUX_BRIDGE} -m comment --comment "brig localnet guard" -j DROP`));
+  assert.equal((await probe()).trim(), 'CLOSED');
+  // Control: without the guard the same probe gets through (so the probe can see an open port).
+  await removeLocalnetGuard(AUX_BRIDGE);
+  try {
+    assert.equal((await probe()).trim(), 'OPEN');
+  } finally {
+    await ensureLocalnetGuard(AUX_BRIDGE);
+  }
+  assert.equal((await probe()).trim(), 'CLOSED');
+  await s.detach(cid('g1'), web);
+  await s.detach(cid('g2'), x);
+  await s.close();
+  assert.doesNotMatch(await sh('iptables', ['-t', 'raw', '-S', 'PREROUTING']), /brig localnet guard/, 'the guard goes with the last container');
 });
 
 void ({} as NetworkAttachment);
