@@ -192,6 +192,13 @@ describe('networking against a real daemon', () => {
     // hairpin: another container reaches the published port through the host's address
     const hair = await docker(['exec', 'b1', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${hostIp} ${port(3)}`]);
     assert.match(hair, /hello-from-/);
+    // a port published on 127.0.0.1 is the host's alone: no container reaches it through the
+    // gateway or the host's address (nor through 127.0.0.1, see the localnet guard in network-core)
+    const gw = (await inspect('b1')).NetworkSettings.Gateway;
+    for (const addr of [gw, hostIp]) {
+      const r = await d.docker(['exec', 'b1', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${addr} ${port(2)}`]);
+      assert.doesNotMatch(r.stdout + r.stderr, /hello-from-/, `${addr}:${port(2)} answered a container`);
+    }
 
     // -P publishes the image's EXPOSE ports on ephemeral host ports
     const { spawnSync } = await import('node:child_process');
