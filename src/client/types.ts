@@ -70,6 +70,8 @@ export interface InfoResponse {
   LiveRestoreEnabled?: boolean;
   Labels?: string[] | null;
   Warnings?: string[] | null;
+  RegistryConfig?: { InsecureRegistryCIDRs?: string[] | null; IndexConfigs?: Record<string, { Name: string; Secure: boolean }> | null };
+  DefaultAddressPools?: { Base: string; Size: number }[] | null;
   [key: string]: unknown;
 }
 

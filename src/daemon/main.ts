@@ -208,6 +208,7 @@ export async function startDaemon(o: DaemonOptions, log: (line: string) => void 
   const exec = new ExecService(containers, runtime, { hostBounding: host.hostBounding, compat: o.compat });
   const system = new SystemService(meta, {
     dataRoot: o.dataRoot, runRoot: o.runRoot, compat: o.compat, defaultPidsLimit: o.defaultPidsLimit, runcPath: o.runc, conmonPath: o.conmon,
+    addressPools: o.addressPools, insecureRegistries: o.insecureRegistries,
   });
   await runtime.init((id, code) => {
     containers.handleExit(id, code).catch((err: unknown) => log(`handling exit of ${id}: ${(err as Error).message}`));

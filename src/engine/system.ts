@@ -1,6 +1,7 @@
 /** System facts for `docker version` and `docker info`, gathered from the engine and the host. */
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, totalmem } from 'node:os';
+import type { AddressPool } from '../network/service.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import { execFileResult } from '../util/exec.js';
 import { access } from 'node:fs/promises';
@@ -30,19 +31,35 @@ export interface SystemInfo {
   defaultPidsLimit: number;
   securityOptions: string[];
   warnings: string[];
+  /** Subnets networks get their addresses from (`--default-address-pool`, or brig's defaults). */
+  addressPools: AddressPool[];
+  /** Registries reached over plain HTTP besides loopback (`--insecure-registry`): IPv4 CIDRs and host[:port] names apart. */
+  insecureRegistries: { cidrs: string[]; hosts: string[] };
   /** `net.ipv4.ip_forward` and `net.bridge.bridge-nf-call-iptables/ip6tables` of the host. */
   ipv4Forwarding: boolean;
   bridgeNfIptables: boolean;
   bridgeNfIp6tables: boolean;
 }
 
+/** The daemon settings `docker info` reports. */
+export interface SystemOptions {
+  dataRoot: string;
+  runRoot: string;
+  compat: 'brig' | 'docker';
+  defaultPidsLimit: number;
+  runcPath: string;
+  conmonPath: string;
+  addressPools: AddressPool[];
+  insecureRegistries: string[];
+}
+
 export class SystemService {
   #versions: Promise<{ runc: string; conmon: string }> | undefined;
 
   private readonly meta: MetadataStore;
-  private readonly options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string };
+  private readonly options: SystemOptions;
 
-  constructor(meta: MetadataStore, options: { dataRoot: string; runRoot: string; compat: 'brig' | 'docker'; defaultPidsLimit: number; runcPath: string; conmonPath: string }) {
+  constructor(meta: MetadataStore, options: SystemOptions) {
     this.meta = meta;
     this.options = options;
   }
@@ -97,6 +114,11 @@ export class SystemService {
       defaultPidsLimit: this.options.defaultPidsLimit,
       securityOptions: ['name=seccomp,profile=brig-default', 'name=no-new-privileges', `name=cgroupns`],
       warnings,
+      addressPools: this.options.addressPools.map((p) => ({ ...p })),
+      insecureRegistries: {
+        cidrs: this.options.insecureRegistries.filter((r) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r)),
+        hosts: this.options.insecureRegistries.filter((r) => !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r)),
+      },
       ipv4Forwarding,
       bridgeNfIptables,
       bridgeNfIp6tables,

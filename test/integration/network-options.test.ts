@@ -31,8 +31,14 @@ async function reaches(d: TestDaemon, from: string, ip: string): Promise<boolean
 
 describe('daemon network options', () => {
   test('--compat docker: -p without an address publishes on 0.0.0.0, reachable on the host\'s own address', async () => {
-    const d = await startDaemon({ compat: 'docker' });
+    const d = await startDaemon({ compat: 'docker', extraArgs: ['--insecure-registry', 'registry.test:5000', '--insecure-registry', '10.213.0.0/16'] });
     try {
+      // docker info reports the daemon's settings as they are
+      const full = await d.docker(['info']);
+      const info = full.stdout;
+      assert.match(info, /Insecure Registries:\n {2}registry\.test:5000\n {2}10\.213\.0\.0\/16\n {2}127\.0\.0\.0\/8\n/);
+      assert.match(info, new RegExp(`Default Address Pools:\\n {3}Base: ${d.addressPool.replace(/\./g, '\\.')}, Size: 24\\n`));
+      assert.match(full.stderr, /WARNING: --compat docker: containers get Docker's 14 default capabilities/);
       await ok(d, ['run', '-d', '--name', 'web', '-p', `${PORT}:80`, 'busybox', ...HTTPD]);
       const ports = JSON.parse(await ok(d, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web'])) as Record<string, { HostIp: string; HostPort: string }[]>;
       assert.deepEqual(ports['80/tcp'], [{ HostIp: '0.0.0.0', HostPort: String(PORT) }]);

@@ -96,7 +96,16 @@ export function systemRoutes(router: Router, engine: Engine): void {
       OSType: 'linux',
       Architecture: i.architecture,
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: null },
+      RegistryConfig: {
+        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
+        InsecureRegistryCIDRs: [...i.insecureRegistries.cidrs, '127.0.0.0/8'], // loopback last, as dockerd lists it
+        IndexConfigs: Object.fromEntries([
+          ['docker.io', { Name: 'docker.io', Mirrors: [], Secure: true, Official: true }],
+          ...i.insecureRegistries.hosts.map((h) => [h, { Name: h, Mirrors: [], Secure: false, Official: false }]),
+        ]),
+        Mirrors: null,
+      },
+      DefaultAddressPools: i.addressPools.map((p) => ({ Base: p.base, Size: p.size })),
       NCPU: i.ncpu,
       MemTotal: i.memTotal,
       GenericResources: null,

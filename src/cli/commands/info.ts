@@ -62,9 +62,17 @@ export function formatInfo(i: InfoResponse, debug = false): string {
     ` Root Dir: ${s(i.DockerRootDir)}`,
     ` Debug Mode: ${i.Debug === true}`,
     ` Experimental: ${i.ExperimentalBuild === true}`,
-    ` Live Restore Enabled: ${i.LiveRestoreEnabled === true}`,
   );
   if (i.Labels && i.Labels.length > 0) lines.push(' Labels:', ...i.Labels.map((l) => `  ${l}`));
+  // As the docker CLI: insecure registries by name, then the CIDRs.
+  const insecure = [
+    ...Object.values(i.RegistryConfig?.IndexConfigs ?? {}).filter((c) => !c.Secure).map((c) => c.Name),
+    ...(i.RegistryConfig?.InsecureRegistryCIDRs ?? []),
+  ];
+  if (insecure.length > 0) lines.push(' Insecure Registries:', ...insecure.map((r) => `  ${r}`));
+  lines.push(` Live Restore Enabled: ${i.LiveRestoreEnabled === true}`);
+  const pools = i.DefaultAddressPools ?? [];
+  if (pools.length > 0) lines.push(' Default Address Pools:', ...pools.map((p) => `   Base: ${p.Base}, Size: ${p.Size}`));
   return `${lines.join('\n')}\n`;
 }
 

@@ -53,7 +53,10 @@ test('info prints docker info\'s layout from /info, including an empty {}', asyn
     MemTotal: 8_193_998_848,
     NCPU: 4,
     Runtimes: { runc: {}, crun: {} },
+    RegistryConfig: { InsecureRegistryCIDRs: ['10.0.0.0/8', '127.0.0.0/8'], IndexConfigs: { 'docker.io': { Name: 'docker.io', Secure: true }, 'reg.test:5000': { Name: 'reg.test:5000', Secure: false } } },
+    DefaultAddressPools: [{ Base: '172.18.0.0/15', Size: 16 }],
   });
+  assert.match(text, /\n Insecure Registries:\n  reg\.test:5000\n  10\.0\.0\.0\/8\n  127\.0\.0\.0\/8\n Live Restore Enabled: false\n Default Address Pools:\n   Base: 172\.18\.0\.0\/15, Size: 16\n/);
   assert.match(text, /\n Containers: 3\n  Running: 1\n  Paused: 0\n  Stopped: 2\n Images: 4\n/);
   assert.match(text, /\n Storage Driver: overlay\n  Backing Filesystem: extfs\n/);
   assert.match(text, /\n Security Options:\n  seccomp\n   Profile: builtin\n  no-new-privileges\n/);
