@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { startDaemon, type TestDaemon } from './harness.js';
-import { curl, hostAddress } from './net-helpers.js';
+import { curl, hostAddress, sh } from './net-helpers.js';
 
 const PORT = 28900 + (process.pid % 90);
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello-from-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www'];
@@ -27,6 +27,14 @@ async function ipOf(d: TestDaemon, name: string): Promise<string> {
 async function reaches(d: TestDaemon, from: string, ip: string): Promise<boolean> {
   const r = await d.docker(['exec', from, 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`]);
   return /hello-from-/.test(r.stdout);
+}
+
+async function iptablesRaw(): Promise<string> {
+  return (await sh('iptables', ['-t', 'raw', '-S', 'PREROUTING'])).stdout;
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return (await sh('ip', ['link', 'show', name])).code === 0;
 }
 
 describe('daemon network options', () => {
@@ -57,10 +65,16 @@ describe('daemon network options', () => {
       assert.equal((await ok(d, ['port', 'web'])).trim(), `80/tcp -> 127.0.0.1:${PORT}`);
       assert.match((await curl(`http://127.0.0.1:${PORT}/`)).body, /hello-from-/);
       assert.doesNotMatch((await curl(`http://${await hostAddress()}:${PORT}/`, 2)).body, /hello-from-/);
+      // the bridge of a published port has route_localnet on; brig's guard sits in front of it
+      assert.match(await iptablesRaw(), new RegExp(`-i ${d.bridgeName} -m comment --comment "brig localnet guard" -j DROP`));
       await ok(d, ['rm', '-f', 'web']);
+      assert.ok(await linkExists(d.bridgeName), 'the default bridge stays while the daemon runs');
     } finally {
       await d.stop();
     }
+    // a stopped daemon with no containers leaves neither its bridge (nor the keeper's and pool's veths) nor its guard
+    assert.equal(await linkExists(d.bridgeName), false);
+    assert.doesNotMatch(await iptablesRaw(), new RegExp(`-i ${d.bridgeName} `));
   });
 
   test('--icc=false: no traffic between containers on the default bridge; a user network still connects them', async () => {

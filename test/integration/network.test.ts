@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type TestDaemon } from './harness.js';
 import { curl, hostAddress, sh } from './net-helpers.js';
@@ -269,6 +269,23 @@ describe('networking against a real daemon', () => {
     const links = await docker(['exec', 'pre2', 'ip', '-4', '-o', 'addr']);
     for (const n of Object.values(nets)) assert.match(links, new RegExp(`inet ${n.IPAddress.replace(/\./g, '\\.')}/`));
     await docker(['rm', '-f', 'pre2']);
+  });
+
+  test('the default bridge is kept warm: a run without -p gets a namespace set up ahead, never the keeper\'s address; the bridge stays between runs', async () => {
+    const warm = join(d.runRoot, 'netns-warm');
+    await docker(['run', '--rm', 'busybox', 'true']);
+    await until('two pool endpoints are ready', async () => existsSync(warm) && readdirSync(warm).filter((f) => f.endsWith('.json')).length === 2);
+    await docker(['run', '-d', '--name', 'w1', '--cap-add', 'NET_RAW', 'busybox', 'sleep', '300']); // NET_RAW for ping
+    const w1 = await inspect('w1');
+    assert.equal(dirname(w1.NetworkSettings.SandboxKey), warm, 'the container adopted a namespace of the pool');
+    const subnet = (JSON.parse(await docker(['network', 'inspect', 'bridge']))[0] as { IPAM: { Config: { Subnet: string }[] } }).IPAM.Config[0]!.Subnet;
+    assert.match(subnet, /^\d+\.\d+\.\d+\.0\/24$/, 'the harness gives the default bridge a /24');
+    assert.notEqual(w1.NetworkSettings.IPAddress, subnet.replace(/0\/24$/, '254'), 'the keeper\'s address is never a container\'s');
+    // the namespace is wired: out to the gateway and back
+    await docker(['exec', 'w1', 'ping', '-c', '1', '-W', '3', w1.NetworkSettings.Gateway]);
+    await docker(['rm', '-f', 'w1']);
+    await until('the adopted namespace goes with its container', async () => !existsSync(w1.NetworkSettings.SandboxKey));
+    assert.match((await sh('ip', ['-br', 'link', 'show', d.bridgeName])).stdout, new RegExp(`^${d.bridgeName}\\s`), 'the bridge outlives its last container');
   });
 
   test('a published port is free again as soon as docker run --rm returns (back-to-back runs, then a host listener)', async () => {
